@@ -1,0 +1,1 @@
+//! commerce-bakong: work in progress.

@@ -1,0 +1,1 @@
+//! commerce-stripe: work in progress.

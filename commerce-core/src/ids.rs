@@ -1,0 +1,269 @@
+//! Identifiers: UUID newtypes for entities, validated codes for things people type.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+/// A string identifier failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} {input:?}: {reason}")]
+pub struct InvalidId {
+    /// What kind of identifier (`"SKU"`, `"coupon code"`...).
+    pub kind: &'static str,
+    /// The text given.
+    pub input: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+macro_rules! uuid_id {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// Wraps a UUID.
+            pub const fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
+            /// The UUID.
+            pub const fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, InvalidId> {
+                Uuid::parse_str(s).map(Self).map_err(|_| InvalidId {
+                    kind: stringify!($name),
+                    input: s.to_owned(),
+                    reason: "not a UUID",
+                })
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A product.
+    ProductId
+);
+uuid_id!(
+    /// A category.
+    CategoryId
+);
+uuid_id!(
+    /// A customer.
+    CustomerId
+);
+uuid_id!(
+    /// A cart.
+    CartId
+);
+
+/// Rules for a validated code: allowed length and characters, and case folding.
+struct CodeRule {
+    kind: &'static str,
+    max_len: usize,
+    upper: bool,
+    extra: &'static [u8],
+}
+
+impl CodeRule {
+    fn check(&self, input: &str) -> Result<String, InvalidId> {
+        let fail = |reason| InvalidId { kind: self.kind, input: input.to_owned(), reason };
+        if input.is_empty() {
+            return Err(fail("empty"));
+        }
+        if input.len() > self.max_len {
+            return Err(fail("too long"));
+        }
+        let bytes = input.as_bytes();
+        if !bytes[0].is_ascii_alphanumeric() {
+            return Err(fail("must start with a letter or digit"));
+        }
+        if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || self.extra.contains(b)) {
+            return Err(fail("contains a character that is not allowed"));
+        }
+        Ok(if self.upper { input.to_ascii_uppercase() } else { input.to_owned() })
+    }
+}
+
+macro_rules! code_id {
+    ($(#[$m:meta])* $name:ident, $rule:expr) => {
+        $(#[$m])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            const RULE: CodeRule = $rule;
+
+            /// Validates and builds the code.
+            pub fn parse(input: &str) -> Result<Self, InvalidId> {
+                Self::RULE.check(input).map(Self)
+            }
+
+            /// The code as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, InvalidId> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = InvalidId;
+            fn try_from(s: &str) -> Result<Self, InvalidId> {
+                Self::parse(s)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+code_id!(
+    /// A stock keeping unit: 1 to 64 ASCII letters, digits, `-`, `_`, `.` or `/`, starting with a
+    /// letter or digit. Case is kept and significant.
+    Sku,
+    CodeRule { kind: "SKU", max_len: 64, upper: false, extra: b"-_./" }
+);
+code_id!(
+    /// A coupon code as a customer types it: 1 to 32 letters, digits, `-` or `_`; stored upper
+    /// case, so `welcome10` and `WELCOME10` are the same coupon.
+    CouponCode,
+    CodeRule { kind: "coupon code", max_len: 32, upper: true, extra: b"-_" }
+);
+code_id!(
+    /// A promotion's stable identifier (`summer-sale`): 1 to 64 letters, digits, `-`, `_`, `.`.
+    PromotionId,
+    CodeRule { kind: "promotion id", max_len: 64, upper: false, extra: b"-_." }
+);
+code_id!(
+    /// A customer group (`wholesale`, `vip`).
+    CustomerGroupId,
+    CodeRule { kind: "customer group", max_len: 64, upper: false, extra: b"-_." }
+);
+code_id!(
+    /// A tax class (`standard`, `reduced`, `zero`).
+    TaxClass,
+    CodeRule { kind: "tax class", max_len: 64, upper: false, extra: b"-_." }
+);
+code_id!(
+    /// A region code used by tax and shipping rules: an ISO 3166 country (`KH`) or a subdivision
+    /// (`US-CA`); letters, digits and `-`, stored upper case.
+    Region,
+    CodeRule { kind: "region", max_len: 16, upper: true, extra: b"-" }
+);
+code_id!(
+    /// A shipping method's code (`standard`, `express`).
+    ShippingMethodId,
+    CodeRule { kind: "shipping method", max_len: 64, upper: false, extra: b"-_." }
+);
+
+impl Region {
+    /// Whether this region is `other` or inside it: `US-CA` is within `US`.
+    pub fn is_within(&self, other: &Region) -> bool {
+        self == other
+            || (self.0.len() > other.0.len()
+                && self.0.starts_with(other.0.as_str())
+                && self.0.as_bytes()[other.0.len()] == b'-')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sku_rules() {
+        for ok in ["A", "TSHIRT-RED-M", "sku_1.2/b", "0"] {
+            assert_eq!(Sku::parse(ok).unwrap().as_str(), ok);
+        }
+        for (bad, reason) in [
+            ("", "empty"),
+            ("-A", "must start"),
+            ("A B", "not allowed"),
+            ("ÄB", "must start"),
+            (&"x".repeat(65), "too long"),
+        ] {
+            let e = Sku::parse(bad).unwrap_err();
+            assert!(e.to_string().contains(reason), "{bad}: {e}");
+        }
+        assert!(serde_json::from_str::<Sku>("\"bad sku\"").is_err());
+    }
+
+    #[test]
+    fn coupon_codes_fold_case() {
+        assert_eq!(CouponCode::parse("welcome10").unwrap(), CouponCode::parse("WELCOME10").unwrap());
+        assert_eq!(CouponCode::parse("welcome10").unwrap().as_str(), "WELCOME10");
+    }
+
+    #[test]
+    fn regions_nest() {
+        let us = Region::parse("us").unwrap();
+        let ca = Region::parse("US-CA").unwrap();
+        assert!(ca.is_within(&us));
+        assert!(us.is_within(&us));
+        assert!(!us.is_within(&ca));
+        assert!(!Region::parse("USA").unwrap().is_within(&us));
+    }
+
+    #[test]
+    fn uuid_ids_parse() {
+        let id: CartId = "67e55044-10b1-426f-9247-bb680e5fe0c8".parse().unwrap();
+        assert_eq!(id.to_string(), "67e55044-10b1-426f-9247-bb680e5fe0c8");
+        assert!("nope".parse::<CartId>().is_err());
+    }
+}
