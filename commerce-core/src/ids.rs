@@ -77,6 +77,30 @@ uuid_id!(
     /// A cart.
     CartId
 );
+uuid_id!(
+    /// A checkout session.
+    CheckoutId
+);
+uuid_id!(
+    /// An order.
+    OrderId
+);
+uuid_id!(
+    /// A payment (one attempt to collect money for an order through one gateway).
+    PaymentId
+);
+uuid_id!(
+    /// A refund of a payment.
+    RefundId
+);
+uuid_id!(
+    /// A domain event.
+    EventId
+);
+uuid_id!(
+    /// A stock reservation.
+    ReservationId
+);
 
 /// Rules for a validated code: allowed length and characters, and case folding.
 struct CodeRule {

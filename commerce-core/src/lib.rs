@@ -22,3 +22,6 @@ pub use ids::{
     CartId, CategoryId, CouponCode, CustomerGroupId, CustomerId, ProductId, Region, Sku, TaxClass,
 };
 pub use money::{Currency, Money, MoneyError, Rounding};
+pub mod events;
+pub mod payment;
+pub mod ports;
