@@ -68,6 +68,26 @@ pub trait KhqrPayments: Send + Sync {
     async fn mismatch(&self, payment: &PendingKhqr, transaction: &Transaction) -> Result<(), HostError>;
 }
 
+#[async_trait]
+impl<T: KhqrPayments + ?Sized> KhqrPayments for Arc<T> {
+    async fn pending(&self, limit: usize) -> Result<Vec<PendingKhqr>, HostError> {
+        (**self).pending(limit).await
+    }
+
+    async fn settle(
+        &self,
+        payment_id: PaymentId,
+        status: GatewayStatus,
+        reference: &str,
+    ) -> Result<(), HostError> {
+        (**self).settle(payment_id, status, reference).await
+    }
+
+    async fn mismatch(&self, payment: &PendingKhqr, transaction: &Transaction) -> Result<(), HostError> {
+        (**self).mismatch(payment, transaction).await
+    }
+}
+
 /// How the poller paces itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
