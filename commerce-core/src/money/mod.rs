@@ -165,12 +165,13 @@ impl Money {
 
     /// `self + other`; errors on a currency mismatch or overflow. A sum that a 96-bit decimal
     /// could only hold by dropping decimal places is an overflow too: addition never rounds.
+    /// (A zero sum is always exact, whatever its scale: `0.00 + 0` is fine.)
     pub fn checked_add(self, other: Money) -> MoneyResult<Money> {
         self.same_currency(&other)?;
         let amount = self
             .amount
             .checked_add(other.amount)
-            .filter(|r| r.scale() >= self.amount.scale().max(other.amount.scale()))
+            .filter(|r| r.is_zero() || r.scale() >= self.amount.scale().max(other.amount.scale()))
             .ok_or(MoneyError::Overflow { operation: "add" })?;
         Ok(Money { amount, ..self })
     }
@@ -181,7 +182,7 @@ impl Money {
         let amount = self
             .amount
             .checked_sub(other.amount)
-            .filter(|r| r.scale() >= self.amount.scale().max(other.amount.scale()))
+            .filter(|r| r.is_zero() || r.scale() >= self.amount.scale().max(other.amount.scale()))
             .ok_or(MoneyError::Overflow { operation: "subtract" })?;
         Ok(Money { amount, ..self })
     }
@@ -282,6 +283,13 @@ impl Money {
         let parts = allocate_minor(units, weights)?;
         Ok(parts.into_iter().map(|u| Money::from_minor_units(u, self.currency)).collect())
     }
+}
+
+/// Whether a sum or difference `r` of `a` and `b` kept every decimal place. `rust_decimal` rounds
+/// when a result needs more than 28 digits; then its scale drops below the operands'. A zero
+/// result may come back with scale 0, so it is exact only when the operands cancel (`cancel`).
+fn exact(r: Decimal, a: Decimal, b: Decimal, cancel: bool) -> bool {
+    if r.is_zero() { cancel } else { r.scale() >= a.scale().max(b.scale()) }
 }
 
 impl fmt::Display for Money {

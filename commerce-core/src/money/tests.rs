@@ -19,6 +19,17 @@ fn arithmetic() {
     // 10.25 * 0.1 = 1.025, kept exact until rounded.
     assert_eq!(a.mul_rate(dec!(0.1)).unwrap().amount(), dec!(1.025));
     assert_eq!(Money::sum(Currency::USD, [a, b, b]).unwrap(), usd(dec!(11.75)));
+    // results that cancel to zero are exact whatever their scale
+    assert!(usd(dec!(0)).checked_sub(usd(dec!(0.00))).unwrap().is_zero());
+    assert!(usd(dec!(10.00)).checked_add(usd(dec!(-10))).unwrap().is_zero());
+}
+
+#[test]
+fn zero_sums_of_different_scales_are_exact() {
+    // rust_decimal gives `0.00 + 0` scale 0; that is not a loss of precision.
+    assert_eq!(usd(dec!(0.00)).checked_add(usd(dec!(0))).unwrap(), usd(dec!(0)));
+    assert_eq!(usd(dec!(1.50)).checked_sub(usd(dec!(1.5))).unwrap(), usd(dec!(0)));
+    assert_eq!(usd(dec!(0.00)).checked_sub(usd(dec!(0))).unwrap(), usd(dec!(0)));
 }
 
 #[test]

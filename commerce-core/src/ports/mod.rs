@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod gateway;
+pub mod storage;
 
 pub use clock::{Clock, FixedClock, IdGenerator, SequentialIds, SystemClock};
 pub use gateway::{

@@ -1,0 +1,18 @@
+//! The behaviours, grouped by area.
+
+mod basics;
+mod orders;
+mod outbox;
+mod payments;
+
+pub use basics::*;
+pub use orders::*;
+pub use outbox::*;
+pub use payments::*;
+
+use commerce_core::events::Event;
+
+/// Events of one type name in the outbox.
+pub(crate) async fn events_named(store: &dyn commerce_core::ports::storage::Store, name: &str) -> Vec<Event> {
+    store.all_events(100_000).await.expect("all_events").into_iter().filter(|e| e.name() == name).collect()
+}
