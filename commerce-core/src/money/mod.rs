@@ -165,13 +165,12 @@ impl Money {
 
     /// `self + other`; errors on a currency mismatch or overflow. A sum that a 96-bit decimal
     /// could only hold by dropping decimal places is an overflow too: addition never rounds.
-    /// (A zero sum is always exact, whatever its scale: `0.00 + 0` is fine.)
     pub fn checked_add(self, other: Money) -> MoneyResult<Money> {
         self.same_currency(&other)?;
         let amount = self
             .amount
             .checked_add(other.amount)
-            .filter(|r| r.is_zero() || r.scale() >= self.amount.scale().max(other.amount.scale()))
+            .filter(|r| r.scale() >= self.amount.scale().max(other.amount.scale()))
             .ok_or(MoneyError::Overflow { operation: "add" })?;
         Ok(Money { amount, ..self })
     }
@@ -182,7 +181,7 @@ impl Money {
         let amount = self
             .amount
             .checked_sub(other.amount)
-            .filter(|r| r.is_zero() || r.scale() >= self.amount.scale().max(other.amount.scale()))
+            .filter(|r| r.scale() >= self.amount.scale().max(other.amount.scale()))
             .ok_or(MoneyError::Overflow { operation: "subtract" })?;
         Ok(Money { amount, ..self })
     }

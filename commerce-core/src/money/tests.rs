@@ -25,14 +25,6 @@ fn arithmetic() {
 }
 
 #[test]
-fn zero_sums_of_different_scales_are_exact() {
-    // rust_decimal gives `0.00 + 0` scale 0; that is not a loss of precision.
-    assert_eq!(usd(dec!(0.00)).checked_add(usd(dec!(0))).unwrap(), usd(dec!(0)));
-    assert_eq!(usd(dec!(1.50)).checked_sub(usd(dec!(1.5))).unwrap(), usd(dec!(0)));
-    assert_eq!(usd(dec!(0.00)).checked_sub(usd(dec!(0))).unwrap(), usd(dec!(0)));
-}
-
-#[test]
 fn mixing_currencies_is_an_error() {
     let err = usd(dec!(1)).checked_add(Money::new(dec!(1), Currency::KHR)).unwrap_err();
     assert_eq!(err, MoneyError::CurrencyMismatch { left: Currency::USD, right: Currency::KHR });
