@@ -170,7 +170,7 @@ impl Money {
         let amount = self
             .amount
             .checked_add(other.amount)
-            .filter(|r| r.scale() >= self.amount.scale().max(other.amount.scale()))
+            .filter(|r| exact(*r, self.amount, other.amount, self.amount == -other.amount))
             .ok_or(MoneyError::Overflow { operation: "add" })?;
         Ok(Money { amount, ..self })
     }
@@ -181,7 +181,7 @@ impl Money {
         let amount = self
             .amount
             .checked_sub(other.amount)
-            .filter(|r| r.scale() >= self.amount.scale().max(other.amount.scale()))
+            .filter(|r| exact(*r, self.amount, other.amount, self.amount == other.amount))
             .ok_or(MoneyError::Overflow { operation: "subtract" })?;
         Ok(Money { amount, ..self })
     }
