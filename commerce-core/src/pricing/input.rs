@@ -1,0 +1,103 @@
+//! The validated, indexed rules the engine prices against.
+
+use super::context::PricingOptions;
+use super::error::PricingError;
+use super::item::PricingCatalog;
+use super::price_book::{PriceBook, PriceIndex};
+use super::promotion::{self, Indexed, Promotion};
+use super::shipping::{self, ShippingMethod};
+use super::tax::{TaxIndex, TaxRule};
+use crate::ids::ShippingMethodId;
+
+/// Everything [`price_cart`](super::price_cart) prices against, validated and indexed once.
+///
+/// Build it once per rules version and reuse it for every cart: construction validates the
+/// rules (refusing e.g. a percentage above 100, a tier in another currency, an amount finer
+/// than the currency's minor units, duplicate ids or coupon codes) and indexes the price book
+/// by SKU and the tax rules by class.
+///
+/// ```
+/// use commerce_core::pricing::{PriceBook, PricingCatalog, PricingInput, PricingOptions, TaxMode};
+/// # fn main() -> Result<(), commerce_core::pricing::PricingError> {
+/// let (catalog, book) = (PricingCatalog::new(), PriceBook::new());
+/// let input = PricingInput::new(&catalog, &book)?
+///     .with_promotions(&[])?
+///     .with_tax_rules(&[])?
+///     .with_shipping_methods(&[])?
+///     .with_options(PricingOptions::default().with_tax_mode(TaxMode::Inclusive));
+/// # let _ = input; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PricingInput<'a> {
+    pub(crate) catalog: &'a PricingCatalog,
+    pub(crate) prices: PriceIndex<'a>,
+    pub(crate) promotions: Vec<Indexed<'a>>,
+    /// Indexes into `promotions` of the exclusive ones, by priority (highest first), then id.
+    pub(crate) exclusive: Vec<usize>,
+    pub(crate) taxes: TaxIndex<'a>,
+    pub(crate) shipping: &'a [ShippingMethod],
+    pub(crate) options: PricingOptions,
+}
+
+impl<'a> PricingInput<'a> {
+    /// Indexes the catalog and price book; no promotions, tax rules or shipping methods yet,
+    /// default options.
+    pub fn new(catalog: &'a PricingCatalog, price_book: &'a PriceBook) -> Result<Self, PricingError> {
+        Ok(PricingInput {
+            catalog,
+            prices: PriceIndex::new(price_book)?,
+            promotions: Vec::new(),
+            exclusive: Vec::new(),
+            taxes: TaxIndex::default(),
+            shipping: &[],
+            options: PricingOptions::default(),
+        })
+    }
+
+    /// Validates and sets the promotions.
+    pub fn with_promotions(mut self, promotions: &'a [Promotion]) -> Result<Self, PricingError> {
+        self.promotions = promotion::index(promotions)?;
+        let mut exclusive: Vec<usize> = (0..self.promotions.len())
+            .filter(|&i| self.promotions[i].promo.stacking == promotion::Stacking::Exclusive)
+            .collect();
+        exclusive.sort_by(|&a, &b| {
+            let (a, b) = (self.promotions[a].promo, self.promotions[b].promo);
+            b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id))
+        });
+        self.exclusive = exclusive;
+        Ok(self)
+    }
+
+    /// Validates and sets the tax rules.
+    pub fn with_tax_rules(mut self, rules: &'a [TaxRule]) -> Result<Self, PricingError> {
+        self.taxes = TaxIndex::new(rules)?;
+        Ok(self)
+    }
+
+    /// Validates and sets the shipping methods.
+    pub fn with_shipping_methods(mut self, methods: &'a [ShippingMethod]) -> Result<Self, PricingError> {
+        shipping::validate(methods)?;
+        self.shipping = methods;
+        Ok(self)
+    }
+
+    /// Sets the options.
+    pub fn with_options(mut self, options: PricingOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> PricingOptions {
+        self.options
+    }
+
+    /// The item facts.
+    pub fn catalog(&self) -> &'a PricingCatalog {
+        self.catalog
+    }
+
+    pub(crate) fn shipping_method(&self, id: &ShippingMethodId) -> Option<&'a ShippingMethod> {
+        self.shipping.iter().find(|m| &m.id == id)
+    }
+}

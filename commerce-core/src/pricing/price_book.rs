@@ -1,0 +1,333 @@
+//! Base prices, price lists and quantity tiers, and the choice of a unit price.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::PricingError;
+use crate::catalog::Product;
+use crate::ids::{CustomerGroupId, Sku};
+use crate::money::{Currency, Money};
+
+/// Volume pricing: from `min_quantity` units on, each unit costs `unit_price`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantityTier {
+    /// The smallest line quantity the tier applies to (at least 2).
+    pub min_quantity: u32,
+    /// The unit price from that quantity on, in the entry's currency.
+    pub unit_price: Money,
+}
+
+/// The price of one SKU in one currency, with optional quantity tiers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceEntry {
+    /// The SKU.
+    pub sku: Sku,
+    /// The unit price (its currency is the entry's currency).
+    pub unit_price: Money,
+    /// Volume tiers; the one with the largest `min_quantity <= quantity` applies.
+    #[serde(default)]
+    pub tiers: Vec<QuantityTier>,
+}
+
+impl PriceEntry {
+    /// A price without tiers.
+    pub fn new(sku: Sku, unit_price: Money) -> Self {
+        PriceEntry { sku, unit_price, tiers: Vec::new() }
+    }
+
+    /// Adds a tier: from `min_quantity` units on, `unit_price` each.
+    pub fn with_tier(mut self, min_quantity: u32, unit_price: Money) -> Self {
+        self.tiers.push(QuantityTier { min_quantity, unit_price });
+        self
+    }
+
+    /// The unit price for `quantity`, and the tier's minimum quantity if a tier applies.
+    pub(crate) fn unit_price_for(&self, quantity: u32) -> (Money, Option<u32>) {
+        let mut best: Option<&QuantityTier> = None;
+        for t in &self.tiers {
+            if t.min_quantity <= quantity && best.is_none_or(|b| t.min_quantity > b.min_quantity) {
+                best = Some(t);
+            }
+        }
+        match best {
+            Some(t) => (t.unit_price, Some(t.min_quantity)),
+            None => (self.unit_price, None),
+        }
+    }
+
+    fn validate(&self, what: &dyn Fn() -> String) -> Result<(), PricingError> {
+        let currency = self.unit_price.currency();
+        check_price(self.unit_price, &self.sku, what)?;
+        let mut seen = HashSet::new();
+        for t in &self.tiers {
+            if t.unit_price.currency() != currency {
+                return Err(PricingError::invalid(
+                    what(),
+                    format!(
+                        "tier of {} is in {}, the price in {currency}",
+                        self.sku,
+                        t.unit_price.currency()
+                    ),
+                ));
+            }
+            check_price(t.unit_price, &self.sku, what)?;
+            if t.min_quantity < 2 {
+                return Err(PricingError::invalid(
+                    what(),
+                    format!("tier of {} starts below 2 units; use the unit price", self.sku),
+                ));
+            }
+            if !seen.insert(t.min_quantity) {
+                return Err(PricingError::invalid(
+                    what(),
+                    format!("two tiers of {} start at {} units", self.sku, t.min_quantity),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_price(price: Money, sku: &Sku, what: &dyn Fn() -> String) -> Result<(), PricingError> {
+    if price.is_negative() {
+        return Err(PricingError::invalid(what(), format!("negative price {price} for {sku}")));
+    }
+    if !price.is_exact() {
+        return Err(PricingError::invalid(
+            what(),
+            format!("price {} for {sku} is finer than the currency's minor units", price.amount()),
+        ));
+    }
+    Ok(())
+}
+
+/// Prices that override the base price for a customer group and/or a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceList {
+    /// Stable identifier; the last tie-breaker between lists.
+    pub id: String,
+    /// Higher wins over lower.
+    #[serde(default)]
+    pub priority: i32,
+    /// Only for this group; `None` for every customer.
+    #[serde(default)]
+    pub customer_group: Option<CustomerGroupId>,
+    /// Active from this instant (inclusive).
+    #[serde(default)]
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Active until this instant (exclusive).
+    #[serde(default)]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The prices, at most one per SKU and currency.
+    pub prices: Vec<PriceEntry>,
+}
+
+impl PriceList {
+    /// An always-active list for everyone with priority 0.
+    pub fn new(id: impl Into<String>) -> Self {
+        PriceList {
+            id: id.into(),
+            priority: 0,
+            customer_group: None,
+            valid_from: None,
+            valid_until: None,
+            prices: Vec::new(),
+        }
+    }
+
+    /// Sets the priority.
+    pub fn with_priority(mut self, priority: i32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Restricts the list to a customer group.
+    pub fn for_group(mut self, group: CustomerGroupId) -> Self {
+        self.customer_group = Some(group);
+        self
+    }
+
+    /// Sets the validity window (`from` inclusive, `until` exclusive).
+    pub fn valid(mut self, from: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Self {
+        self.valid_from = from;
+        self.valid_until = until;
+        self
+    }
+
+    /// Adds a price entry.
+    pub fn with_entry(mut self, entry: PriceEntry) -> Self {
+        self.prices.push(entry);
+        self
+    }
+
+    /// Adds a plain price.
+    pub fn with_price(self, sku: Sku, unit_price: Money) -> Self {
+        self.with_entry(PriceEntry::new(sku, unit_price))
+    }
+
+    fn applies(&self, now: DateTime<Utc>, group: Option<&CustomerGroupId>) -> bool {
+        self.valid_from.is_none_or(|f| f <= now)
+            && self.valid_until.is_none_or(|u| now < u)
+            && self.customer_group.as_ref().is_none_or(|g| Some(g) == group)
+    }
+}
+
+/// Base prices and price lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceBook {
+    /// Base prices, at most one per SKU and currency.
+    #[serde(default)]
+    pub prices: Vec<PriceEntry>,
+    /// Overriding price lists.
+    #[serde(default)]
+    pub lists: Vec<PriceList>,
+}
+
+impl PriceBook {
+    /// An empty price book.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The base prices of every variant of `products` (the variants' list prices).
+    pub fn from_products<'p>(products: impl IntoIterator<Item = &'p Product>) -> Self {
+        let mut book = PriceBook::new();
+        for p in products {
+            for v in &p.variants {
+                for price in &v.prices {
+                    book.prices.push(PriceEntry::new(v.sku.clone(), *price));
+                }
+            }
+        }
+        book
+    }
+
+    /// Adds a base price entry.
+    pub fn with_entry(mut self, entry: PriceEntry) -> Self {
+        self.prices.push(entry);
+        self
+    }
+
+    /// Adds a plain base price.
+    pub fn with_price(self, sku: Sku, unit_price: Money) -> Self {
+        self.with_entry(PriceEntry::new(sku, unit_price))
+    }
+
+    /// Adds a price list.
+    pub fn with_list(mut self, list: PriceList) -> Self {
+        self.lists.push(list);
+        self
+    }
+}
+
+/// One way a SKU can be priced: the base entry (no list) or a list's entry.
+#[derive(Debug, Clone, Copy)]
+struct Candidate<'a> {
+    /// `None` for the base price, which ranks below every list.
+    list: Option<&'a PriceList>,
+    entry: &'a PriceEntry,
+}
+
+impl Candidate<'_> {
+    fn rank(&self) -> i64 {
+        self.list.map_or(i64::MIN, |l| i64::from(l.priority))
+    }
+}
+
+/// A chosen unit price.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChosenPrice<'a> {
+    pub unit_price: Money,
+    pub list: Option<&'a str>,
+    pub tier_min_quantity: Option<u32>,
+}
+
+/// The price book indexed by SKU, candidates sorted by rank (highest first) then list id.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PriceIndex<'a> {
+    by_sku: HashMap<&'a Sku, Vec<Candidate<'a>>>,
+}
+
+impl<'a> PriceIndex<'a> {
+    pub(crate) fn new(book: &'a PriceBook) -> Result<Self, PricingError> {
+        let mut by_sku: HashMap<&'a Sku, Vec<Candidate<'a>>> = HashMap::new();
+        let mut seen = HashSet::new();
+        for entry in &book.prices {
+            entry.validate(&|| "price book".to_owned())?;
+            if !seen.insert((&entry.sku, entry.unit_price.currency())) {
+                return Err(PricingError::invalid(
+                    "price book",
+                    format!("two base prices for {} in {}", entry.sku, entry.unit_price.currency()),
+                ));
+            }
+            by_sku.entry(&entry.sku).or_default().push(Candidate { list: None, entry });
+        }
+        let mut ids = HashSet::new();
+        for list in &book.lists {
+            let what = || format!("price list {}", list.id);
+            if !ids.insert(list.id.as_str()) {
+                return Err(PricingError::invalid(what(), "two price lists have this id"));
+            }
+            if let (Some(f), Some(u)) = (list.valid_from, list.valid_until)
+                && f >= u
+            {
+                return Err(PricingError::invalid(what(), "valid_from is not before valid_until"));
+            }
+            let mut seen = HashSet::new();
+            for entry in &list.prices {
+                entry.validate(&what)?;
+                if !seen.insert((&entry.sku, entry.unit_price.currency())) {
+                    return Err(PricingError::invalid(
+                        what(),
+                        format!("two prices for {} in {}", entry.sku, entry.unit_price.currency()),
+                    ));
+                }
+                by_sku.entry(&entry.sku).or_default().push(Candidate { list: Some(list), entry });
+            }
+        }
+        for candidates in by_sku.values_mut() {
+            candidates.sort_by(|a, b| {
+                b.rank().cmp(&a.rank()).then_with(|| a.list.map(|l| &l.id).cmp(&b.list.map(|l| &l.id)))
+            });
+        }
+        Ok(PriceIndex { by_sku })
+    }
+
+    /// The unit price of `quantity` units of `sku` (see the module docs for the rule).
+    pub(crate) fn choose(
+        &self,
+        sku: &Sku,
+        currency: Currency,
+        quantity: u32,
+        now: DateTime<Utc>,
+        group: Option<&CustomerGroupId>,
+    ) -> Option<ChosenPrice<'a>> {
+        let candidates = self.by_sku.get(sku)?;
+        let mut best: Option<(i64, ChosenPrice<'a>)> = None;
+        for c in candidates {
+            if c.entry.unit_price.currency() != currency {
+                continue;
+            }
+            if let Some((rank, _)) = best
+                && c.rank() < rank
+            {
+                break; // sorted by rank: nothing further can win
+            }
+            if c.list.is_some_and(|l| !l.applies(now, group)) {
+                continue;
+            }
+            let (unit_price, tier) = c.entry.unit_price_for(quantity);
+            // Same rank: strictly lower price wins; equal prices keep the smaller list id
+            // (candidates are sorted by id within a rank).
+            if best.as_ref().is_none_or(|(_, b)| unit_price.amount() < b.unit_price.amount()) {
+                best = Some((
+                    c.rank(),
+                    ChosenPrice { unit_price, list: c.list.map(|l| l.id.as_str()), tier_min_quantity: tier },
+                ));
+            }
+        }
+        best.map(|(_, p)| p)
+    }
+}
