@@ -41,6 +41,8 @@ pub const BEHAVIOURS: &[&str] = &[
     "outbox_claims_are_exclusive",
     "outbox_retries_and_dead_letters",
     "idempotency_records",
+    "worker_retries_and_dead_letters",
+    "two_workers_never_overlap",
 ];
 
 /// Runs one behaviour by name on a store.
@@ -63,6 +65,8 @@ pub async fn run_one(name: &str, store: Arc<dyn Store>) {
         "outbox_claims_are_exclusive" => outbox_claims_are_exclusive(store).await,
         "outbox_retries_and_dead_letters" => outbox_retries_and_dead_letters(store).await,
         "idempotency_records" => idempotency_records(store).await,
+        "worker_retries_and_dead_letters" => worker_retries_and_dead_letters(store).await,
+        "two_workers_never_overlap" => two_workers_never_overlap(store).await,
         other => panic!("unknown behaviour {other}"),
     }
 }
@@ -90,7 +94,8 @@ macro_rules! conformance_tests {
             reservation_expiry_releases_stock, coupon_limit_under_concurrency, payment_amount_invariants,
             duplicate_and_out_of_order_notifications, cancel_releases_stock, refund_bounds,
             confirm_and_notification_race, payment_expiry_cancels_order, outbox_claims_are_exclusive,
-            outbox_retries_and_dead_letters, idempotency_records);
+            outbox_retries_and_dead_letters, idempotency_records, worker_retries_and_dead_letters,
+            two_workers_never_overlap);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(

@@ -4,11 +4,13 @@ mod basics;
 mod orders;
 mod outbox;
 mod payments;
+mod worker;
 
 pub use basics::*;
 pub use orders::*;
 pub use outbox::*;
 pub use payments::*;
+pub use worker::*;
 
 use commerce_core::events::Event;
 
