@@ -124,10 +124,10 @@ impl CategoryTree {
             nodes.insert(c.id, c);
         }
         for c in nodes.values() {
-            if let Some(p) = c.parent {
-                if !nodes.contains_key(&p) {
-                    return Err(CategoryTreeError::MissingParent { child: c.id, parent: p });
-                }
+            if let Some(p) = c.parent
+                && !nodes.contains_key(&p)
+            {
+                return Err(CategoryTreeError::MissingParent { child: c.id, parent: p });
             }
             // A walk longer than the number of nodes must have looped.
             let mut cur = c.parent;

@@ -240,10 +240,10 @@ impl Checkout {
                 self.state = S::PaymentPending;
             }
             CheckoutAction::Complete(order_id) if state == S::PaymentPending => {
-                if let Some(q) = &self.quote {
-                    if now >= q.expires_at {
-                        return Err(CheckoutError::QuoteExpired(q.expires_at));
-                    }
+                if let Some(q) = &self.quote
+                    && now >= q.expires_at
+                {
+                    return Err(CheckoutError::QuoteExpired(q.expires_at));
                 }
                 self.order_id = Some(order_id);
                 self.state = S::Completed;

@@ -16,6 +16,8 @@
 //! Use it through the `commerce` facade crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod cart;
 pub mod catalog;

@@ -529,10 +529,10 @@ impl Payment {
                 }
             }
         }
-        if let Some(r) = reference {
-            if next.reference.is_none() {
-                next.reference = Some(r.to_owned());
-            }
+        if let Some(r) = reference
+            && next.reference.is_none()
+        {
+            next.reference = Some(r.to_owned());
         }
         next.check_invariants()?;
         next.record(from, reference.map(str::to_owned), note, now);

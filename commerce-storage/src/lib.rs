@@ -4,6 +4,8 @@
 //! runs.
 //!
 //! - [`memory::MemoryStore`]: thread-safe, in-process, not durable. The reference backend.
+//! - [`sqlite::SqliteStore`] (feature `sqlite`): durable, shareable between processes; WAL,
+//!   embedded migrations, exact money.
 //! - [`worker::OutboxWorker`] (feature `worker`, on by default): delivers outbox events to
 //!   handlers with leases, retries, backoff and dead letters.
 //! - `testkit` (feature): one async function per behaviour, [`testkit::run_all`], and the
@@ -12,11 +14,18 @@
 //! Use it through the `commerce` facade crate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod memory;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+#[cfg(feature = "testkit")]
+#[allow(clippy::unwrap_used)]
+pub mod testkit;
 #[cfg(feature = "worker")]
 pub mod worker;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;

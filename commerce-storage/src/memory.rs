@@ -184,10 +184,10 @@ impl CatalogStore for MemoryStore {
     async fn put_product(&self, product: &Product) -> StoreResult<()> {
         let mut s = self.lock();
         for v in &product.variants {
-            if let Some(owner) = s.sku_index.get(&v.sku) {
-                if *owner != product.id {
-                    return Err(conflict("sku", &v.sku));
-                }
+            if let Some(owner) = s.sku_index.get(&v.sku)
+                && *owner != product.id
+            {
+                return Err(conflict("sku", &v.sku));
             }
         }
         if let Some(old) = s.products.get(&product.id).cloned() {
@@ -506,10 +506,10 @@ impl OrderStore for MemoryStore {
             if c.total_limit.is_some_and(|lim| total >= lim) {
                 return Err(StoreError::CouponExhausted(c.code.clone()));
             }
-            if let (Some(lim), Some(cust)) = (c.per_customer_limit, customer) {
-                if s.coupon_by_customer.get(&(c.code.clone(), cust)).copied().unwrap_or(0) >= lim {
-                    return Err(StoreError::CouponExhausted(c.code.clone()));
-                }
+            if let (Some(lim), Some(cust)) = (c.per_customer_limit, customer)
+                && s.coupon_by_customer.get(&(c.code.clone(), cust)).copied().unwrap_or(0) >= lim
+            {
+                return Err(StoreError::CouponExhausted(c.code.clone()));
             }
         }
         // Everything checked: apply.
@@ -653,19 +653,19 @@ impl PaymentStore for MemoryStore {
 
     async fn save_payment(&self, w: PaymentWrite) -> StoreResult<u64> {
         let mut s = self.lock();
-        if let Some(n) = &w.notification {
-            if s.notifications.contains(n) {
-                return Err(conflict("notification", &n.1));
-            }
+        if let Some(n) = &w.notification
+            && s.notifications.contains(n)
+        {
+            return Err(conflict("notification", &n.1));
         }
         let current = s.payments.get(&w.payment.id).map(|p| p.version);
         if current != w.expected_version {
             return Err(conflict("payment", w.payment.id));
         }
-        if let Some((order, v)) = &w.order {
-            if s.orders.get(&order.id).map(|o| o.version) != Some(*v) {
-                return Err(conflict("order", order.id));
-            }
+        if let Some((order, v)) = &w.order
+            && s.orders.get(&order.id).map(|o| o.version) != Some(*v)
+        {
+            return Err(conflict("order", order.id));
         }
         let mut levels = s.stock.clone();
         for l in &w.restock {

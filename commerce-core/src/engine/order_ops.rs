@@ -105,14 +105,14 @@ impl<S: Store + ?Sized> Commerce<S> {
                 if !p.status.is_open() {
                     continue;
                 }
-                if let (Some(reference), Ok(gateway)) = (p.reference.as_deref(), self.gateway(&p.provider)) {
-                    if let Ok(answer) = gateway.fetch_status(p.id, reference).await {
-                        let p = self
-                            .apply_gateway_status(p.id, &answer.status, Some(&answer.reference), None)
-                            .await?;
-                        if !p.status.is_open() {
-                            continue;
-                        }
+                if let (Some(reference), Ok(gateway)) = (p.reference.as_deref(), self.gateway(&p.provider))
+                    && let Ok(answer) = gateway.fetch_status(p.id, reference).await
+                {
+                    let p = self
+                        .apply_gateway_status(p.id, &answer.status, Some(&answer.reference), None)
+                        .await?;
+                    if !p.status.is_open() {
+                        continue;
                     }
                 }
                 self.apply_gateway_status(p.id, &GatewayStatus::Expired, None, None).await?;

@@ -110,10 +110,10 @@ impl<S: Store + ?Sized> Commerce<S> {
             }
         }
         let priced = price_cart(cart, &input, &ctx)?;
-        if let Some(m) = &options.shipping_method {
-            if priced.shipping_unavailable() {
-                return Err(Error::ShippingUnavailable(m.clone()));
-            }
+        if let Some(m) = &options.shipping_method
+            && priced.shipping_unavailable()
+        {
+            return Err(Error::ShippingUnavailable(m.clone()));
         }
         Ok(priced)
     }

@@ -58,7 +58,7 @@ pub fn allocate_minor(total: i64, weights: &[Decimal]) -> Result<Vec<i64>, Money
     }
     let mut leftover = total - assigned;
     // Largest remainder first; ties by index (stable sort keeps index order).
-    remainders.sort_by(|a, b| b.0.cmp(&a.0));
+    remainders.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut k = 0;
     while leftover > 0 && !remainders.is_empty() {
         let (_, idx) = remainders[k % remainders.len()];
