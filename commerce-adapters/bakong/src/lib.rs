@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod gateway;
 pub mod khqr;
 pub mod poller;
 #[cfg(feature = "qr-image")]
