@@ -145,10 +145,10 @@ impl fmt::Debug for BakongGateway {
 }
 
 /// What a reference says the payment expects.
-struct Expected {
-    reference: KhqrReference,
-    amount: Money,
-    expires_at: DateTime<Utc>,
+pub(crate) struct Expected {
+    pub(crate) reference: KhqrReference,
+    pub(crate) amount: Money,
+    pub(crate) expires_at: DateTime<Utc>,
 }
 
 fn khqr_error(amount: Money, e: KhqrError) -> GatewayError {
@@ -175,7 +175,7 @@ impl BakongGateway {
     }
 
     /// Decodes what a reference's QR expects; refuses a QR whose CRC does not match.
-    fn expected(reference: &str) -> Result<Expected, GatewayError> {
+    pub(crate) fn expected(reference: &str) -> Result<Expected, GatewayError> {
         let reference = KhqrReference::parse(reference)?;
         let invalid = |why: String| GatewayError::InvalidRequest(format!("KHQR reference: {why}"));
         let decoded = khqr::decode(reference.qr()).map_err(|e| invalid(e.to_string()))?;

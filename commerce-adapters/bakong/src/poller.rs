@@ -25,11 +25,12 @@ use chrono::{DateTime, Utc};
 use commerce_core::Money;
 use commerce_core::ids::PaymentId;
 use commerce_core::payment::GatewayStatus;
-use commerce_core::ports::Clock;
+use commerce_core::ports::{Clock, GatewayError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::api::{ApiError, BakongClient, MAX_MD5_PER_CALL, Md5Outcome, RetryPolicy, Transaction};
+use crate::gateway::BakongGateway;
 
 /// An error from the host's side of [`KhqrPayments`].
 pub type HostError = Box<dyn std::error::Error + Send + Sync>;
@@ -45,6 +46,21 @@ pub struct PendingKhqr {
     pub amount: Money,
     /// When the QR expires.
     pub expires_at: DateTime<Utc>,
+}
+
+impl PendingKhqr {
+    /// A pending payment from what the engine stored: its id and the gateway's reference
+    /// (`"{md5}:{qr}"`), whose QR holds the amount and the expiry. Fails with
+    /// [`GatewayError::InvalidRequest`] on a reference that is not a valid dynamic KHQR.
+    pub fn from_reference(payment_id: PaymentId, reference: &str) -> Result<Self, GatewayError> {
+        let expected = BakongGateway::expected(reference)?;
+        Ok(PendingKhqr {
+            payment_id,
+            md5: expected.reference.md5().to_owned(),
+            amount: expected.amount,
+            expires_at: expected.expires_at,
+        })
+    }
 }
 
 /// What the host implements so the poller can find and settle its KHQR payments.

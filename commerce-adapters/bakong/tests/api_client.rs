@@ -199,16 +199,15 @@ async fn transient_failures_are_retried_until_success() {
 
 #[tokio::test]
 async fn unreachable_server_is_a_transport_error_after_retries() {
-    let sandbox = sandbox().await;
-    let url = sandbox.url().to_owned();
-    sandbox.shutdown().await;
-    let client =
-        BakongClient::new(ClientConfig::new(url).with_token(Token::new("t")).with_retry(RetryPolicy::new(
+    // Nothing listens on port 1 (a fixed port, so no other test's server can take it over).
+    let client = BakongClient::new(
+        ClientConfig::new("http://127.0.0.1:1").with_token(Token::new("t")).with_retry(RetryPolicy::new(
             1,
             Duration::from_millis(1),
             Duration::from_millis(2),
-        )))
-        .expect("client");
+        )),
+    )
+    .expect("client");
     let err = client.check_transaction_by_md5(MD5_A).await.expect_err("nobody listens");
     assert!(matches!(err, ApiError::Transport { attempts: 2, .. }), "{err:?}");
     assert!(err.is_transient());

@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use commerce_bakong::api::{BakongClient, ClientConfig, RetryPolicy};
 use commerce_bakong::gateway::{BakongGateway, GatewayConfig, KhqrReference};
 use commerce_bakong::khqr::{self, IndividualInfo, KhqrRequest, MerchantInfo};
+use commerce_bakong::poller::PendingKhqr;
 use commerce_bakong::sandbox::{Fault, Sandbox, SandboxHandle};
 use commerce_core::ids::{OrderId, PaymentId, RefundId};
 use commerce_core::payment::{GatewayStatus, PaymentAction};
@@ -354,4 +355,28 @@ async fn without_an_expiry_the_default_ttl_applies() {
         panic!("expected ShowQr");
     };
     assert_eq!(expires_at, Some(t0() + chrono::Duration::minutes(15)));
+}
+
+#[tokio::test]
+async fn the_reference_alone_feeds_the_poller_and_the_sandbox_pays_a_qr() {
+    let s = setup(individual()).await;
+    let amount = Money::new(dec!(12000), Currency::KHR);
+    let (reference, md5) = started(&s, amount).await;
+
+    let pending = PendingKhqr::from_reference(payment_id(), &reference).expect("pending");
+    assert_eq!(pending.md5, md5);
+    assert_eq!(pending.amount, amount);
+    assert_eq!(pending.expires_at, t0() + chrono::Duration::minutes(15));
+    assert!(PendingKhqr::from_reference(payment_id(), "nonsense").is_err());
+
+    let qr = KhqrReference::parse(&reference).expect("reference").qr().to_owned();
+    let hash = s.sandbox.pay_qr(&qr).expect("a dynamic QR");
+    assert_eq!(hash.len(), 64);
+    let answer = s.gateway.fetch_status(payment_id(), &reference).await.expect("status");
+    assert_eq!(answer.status, GatewayStatus::Captured { amount });
+
+    let static_qr =
+        "00020101021129180014jonhsmith@nbcq5204599953031165802KH5910Jonh Smith6010Phnom Penh6304856B";
+    assert_eq!(s.sandbox.pay_qr(static_qr), None, "a static QR has no amount to pay");
+    assert_eq!(s.sandbox.pay_qr("not a qr"), None);
 }

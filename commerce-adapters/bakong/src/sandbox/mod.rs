@@ -290,6 +290,19 @@ impl SandboxHandle {
         hash
     }
 
+    /// Pays a dynamic KHQR exactly what it asks (amount and currency decoded from `qr`), under
+    /// the QR's MD5. Returns the transaction hash, or `None` when `qr` is not a KHQR with an
+    /// amount (nothing is recorded then).
+    pub fn pay_qr(&self, qr: &str) -> Option<String> {
+        let decoded = crate::khqr::decode(qr).ok()?;
+        let amount = decoded.money()?;
+        let mut payment = SandboxPayment::new(amount);
+        if let Some(account) = decoded.bakong_account_id() {
+            payment = payment.with_to(account);
+        }
+        Some(self.pay_with(&decoded.md5, payment))
+    }
+
     /// Marks `md5` as a failed transaction (`errorCode` 3).
     pub fn fail(&self, md5: &str) {
         lock(&self.inner.state).records.insert(md5.to_ascii_lowercase(), Record::Failed);
