@@ -21,6 +21,52 @@
 //! Bakong has no refunds through this API and no callbacks: `refund` and
 //! `verify_notification` are [`GatewayError::Unsupported`], and the capabilities say so.
 //! Hosts learn payments by calling `fetch_status` or by running the [`poller`](crate::poller).
+//!
+//! ```
+//! # #[cfg(feature = "sandbox")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use commerce_bakong::api::{BakongClient, ClientConfig};
+//! use commerce_bakong::gateway::{BakongGateway, GatewayConfig};
+//! use commerce_bakong::khqr::{IndividualInfo, KhqrRequest};
+//! use commerce_bakong::sandbox::Sandbox;
+//! use commerce_core::ids::{OrderId, PaymentId};
+//! use commerce_core::payment::{GatewayStatus, PaymentAction};
+//! use commerce_core::ports::{CaptureMode, PaymentGateway, StartPayment, SystemClock};
+//! use commerce_core::{Currency, Money};
+//!
+//! let sandbox = Sandbox::start("127.0.0.1:0").await?; // or the real API's URL and token
+//! let client = BakongClient::new(ClientConfig::new(sandbox.url()).with_token(sandbox.token()))?;
+//! let template = KhqrRequest::new(IndividualInfo::new("jonhsmith@nbcq"), "Jonh Smith");
+//! let gateway = BakongGateway::new(client, Arc::new(SystemClock), GatewayConfig::new(template));
+//!
+//! let amount = Money::new(15.into(), Currency::USD);
+//! let started = gateway
+//!     .start(StartPayment {
+//!         payment_id: PaymentId::from_uuid(Default::default()),
+//!         order_id: OrderId::from_uuid(Default::default()),
+//!         order_number: "K7M2-9QXD".into(),
+//!         amount,
+//!         capture: CaptureMode::Automatic,
+//!         payment_method: None,
+//!         expires_at: Some(chrono::Utc::now() + chrono::Duration::minutes(10)),
+//!         email: None,
+//!         idempotency_key: "start-1".into(),
+//!         metadata: Default::default(),
+//!     })
+//!     .await?;
+//! let GatewayStatus::RequiresAction { action: PaymentAction::ShowQr { qr, .. } } = &started.status else {
+//!     unreachable!("a KHQR payment starts by showing the QR");
+//! };
+//! // ... the buyer scans `qr` and pays (here: the sandbox pays it) ...
+//! sandbox.pay_qr(qr);
+//! let status = gateway.fetch_status(PaymentId::from_uuid(Default::default()), &started.reference).await?;
+//! assert_eq!(status.status, GatewayStatus::Captured { amount });
+//! # Ok(()) }
+//! # #[cfg(not(feature = "sandbox"))]
+//! # fn main() {}
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
