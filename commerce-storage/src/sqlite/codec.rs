@@ -68,9 +68,10 @@ pub(crate) fn parse_currency(code: &str) -> StoreResult<Currency> {
     Currency::from_code(code).map_err(|e| data("bad currency", e))
 }
 
-/// Reads an amount column in `currency`, exactly (scale kept).
+/// Reads an amount column in `currency`, exactly (scale kept). Only plain decimal text is
+/// accepted (no exponent, no whitespace), as written by [`dec`].
 pub(crate) fn parse_money(amount: &str, currency: Currency) -> StoreResult<Money> {
-    let d = Decimal::from_str(amount).map_err(|e| data(&format!("bad amount {amount:?}"), e))?;
+    let d = commerce_core::money::parse_amount(amount).map_err(|e| data("bad amount", e))?;
     Ok(Money::new(d, currency))
 }
 
