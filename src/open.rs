@@ -115,7 +115,8 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, OpenError> {
 
 #[cfg(feature = "sqlite")]
 async fn open_sqlite(url: &str) -> Result<Arc<dyn Store>, OpenError> {
-    Ok(Arc::new(commerce_storage::SqliteStore::open(url).await?))
+    let store = commerce_storage::SqliteStore::open(url).await.map_err(StoreError::from)?;
+    Ok(Arc::new(store))
 }
 
 #[cfg(not(feature = "sqlite"))]
