@@ -9,8 +9,9 @@
 //! - paid with another amount or currency: [`KhqrPayments::mismatch`], never `settle` (a person
 //!   decides; the host must stop listing the payment as pending);
 //! - failed: `settle` with [`GatewayStatus::Failed`] and the MD5 as the reference;
-//! - not paid and past `expires_at` plus the grace period: `settle` with
-//!   [`GatewayStatus::Expired`] and the MD5;
+//! - not found and past `expires_at` plus the grace period: `settle` with
+//!   [`GatewayStatus::Expired`] and the MD5 (a status this client does not know never
+//!   expires a payment: it keeps waiting, with a warning in the log);
 //! - otherwise nothing: it is asked about again next round.
 //!
 //! The engine's payment state machine is forward-only and idempotent, so settling twice (two
@@ -266,7 +267,13 @@ impl<P: KhqrPayments> Poller<P> {
                     message.clone().unwrap_or_else(|| "Bakong reports the transaction failed".into());
                 self.payments.settle(id, GatewayStatus::Failed { reason }, &payment.md5).await
             }
-            _ if self.is_overdue(payment) => {
+            Some(Md5Outcome::Unknown { status, .. }) => {
+                // Not a status to expire on (it may be a payment in flight): keep asking.
+                report.waiting += 1;
+                tracing::warn!(payment = %id, status, "unknown Bakong status for a KHQR; still waiting");
+                Ok(())
+            }
+            None | Some(Md5Outcome::NotFound) if self.is_overdue(payment) => {
                 report.expired += 1;
                 self.payments.settle(id, GatewayStatus::Expired, &payment.md5).await
             }

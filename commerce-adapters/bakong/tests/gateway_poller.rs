@@ -268,3 +268,22 @@ async fn the_spawned_poller_settles_in_the_background_and_stops_on_shutdown() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(s.sandbox.total_requests(), after, "no requests after shutdown");
 }
+
+#[tokio::test]
+async fn an_unknown_status_never_expires_a_payment() {
+    let overdue = pending(1, usd(100), -60);
+    let s = setup(vec![overdue.clone()], config()).await;
+    s.sandbox.inject(Fault::Raw {
+        status: 200,
+        body: format!(
+            r#"{{"responseCode":0,"responseMessage":"Success","errorCode":null,"data":[{{"md5":"{}","status":"PENDING","message":"in flight","data":null}}]}}"#,
+            overdue.md5
+        ),
+    });
+    let report = s.poller.poll_once().await.expect("round");
+    assert_eq!((report.waiting, report.expired), (1, 0));
+    assert_eq!(s.host.settled_count(), 0);
+    // Once Bakong says NOT_FOUND, the overdue payment expires.
+    let report = s.poller.poll_once().await.expect("round");
+    assert_eq!((report.waiting, report.expired), (0, 1));
+}
