@@ -14,8 +14,17 @@ if ! "$stripe_venv/bin/python" -c 'import stripe, localstripe, sys; sys.exit(0 i
   "$stripe_venv/bin/pip" install --quiet --disable-pip-version-check stripe==16.1.0 localstripe==1.15.10
 fi
 
+# Whether an HTTP server answers on the port (any status counts; localstripe says 200 here).
 stripe_up() {
-  curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$stripe_port/v1/balance" -u sk_test_ci_probe:
+  "$stripe_venv/bin/python" - "$stripe_port" <<'PY' >/dev/null 2>&1
+import sys, urllib.error, urllib.request
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/balance",
+                             headers={"Authorization": "Bearer sk_test_ci_probe"})
+try:
+    urllib.request.urlopen(req, timeout=2)
+except urllib.error.HTTPError:
+    pass
+PY
 }
 
 if ! stripe_up; then
@@ -23,9 +32,9 @@ if ! stripe_up; then
   nohup "$stripe_venv/bin/localstripe" --port "$stripe_port" --from-scratch \
     >>"$stripe_cache/localstripe.log" 2>&1 </dev/null &
   stripe_ready=0
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 60); do
     if stripe_up; then stripe_ready=1; break; fi
-    sleep 0.2
+    sleep 0.5
   done
   if [ "$stripe_ready" != 1 ]; then
     echo "setup-stripe: localstripe did not answer on port $stripe_port; last log lines:" >&2
@@ -38,3 +47,4 @@ export COMMERCE_STRIPE_PYTHON="$stripe_venv/bin/python"
 export COMMERCE_TEST_STRIPE_URL="http://127.0.0.1:$stripe_port"
 echo "setup-stripe: COMMERCE_STRIPE_PYTHON=$COMMERCE_STRIPE_PYTHON COMMERCE_TEST_STRIPE_URL=$COMMERCE_TEST_STRIPE_URL"
 unset stripe_cache stripe_venv stripe_port stripe_ready
+unset -f stripe_up

@@ -145,14 +145,14 @@ impl StripeGateway {
 
     async fn fetch_inner(&self, payment_id: PaymentId, reference: &str) -> Result<GatewayPayment> {
         let intent = self.client.retrieve_payment_intent(reference).await?;
-        if let Some(found) = intent.metadata.get("payment_id") {
-            if *found != payment_id.to_string() {
-                return Err(Error::PaymentMismatch {
-                    intent: intent.id.clone(),
-                    expected: payment_id.to_string(),
-                    found: found.clone(),
-                });
-            }
+        if let Some(found) = intent.metadata.get("payment_id")
+            && *found != payment_id.to_string()
+        {
+            return Err(Error::PaymentMismatch {
+                intent: intent.id.clone(),
+                expected: payment_id.to_string(),
+                found: found.clone(),
+            });
         }
         Ok(GatewayPayment { status: self.status(&intent)?, reference: intent.id })
     }

@@ -116,7 +116,9 @@ fn payment_events_map_to_notifications() {
         )
     };
     let usd = |a: &str| format!(r#"{{"amount":"{a}","currency":"USD"}}"#);
-    let table: Vec<(&str, String, Result<(&str, bool, String), &str>)> = vec![
+    /// (event type, object JSON, expected notification or error code).
+    type Row<'a> = (&'a str, String, Result<(&'a str, bool, String), &'a str>);
+    let table: Vec<Row> = vec![
         (
             "payment_intent.succeeded",
             pi("succeeded", r#","amount_received":5000"#),

@@ -1,10 +1,11 @@
 //! Webhooks: verify `Stripe-Signature` on the raw body, then read the event and map payment
 //! events to the engine's [`commerce_core::ports::Notification`].
 //!
-//! A host's webhook route hands the raw bytes and the header to
-//! [`crate::StripeGateway::verify_notification`] (or to [`WebhookVerifier`] directly). Event
-//! deduplication (by event id) and forward-only state are the engine's job; this module's job is
-//! to accept exactly what Stripe signed and to map it faithfully.
+//! A host's webhook route hands the raw bytes and the header to the engine, which calls the
+//! port's `verify_notification` ([`crate::StripeGateway::notification`]); [`WebhookVerifier`]
+//! does the same for hosts that handle events themselves. Event deduplication (by event id) and
+//! forward-only state are the engine's job; this module's job is to accept exactly what Stripe
+//! signed and to map it faithfully.
 
 mod event;
 mod pyjson;

@@ -270,8 +270,11 @@ mod tests {
         assert!(parse_py_int(&"9".repeat(4301)).is_none());
     }
 
+    /// A header's timestamp and v1 signatures; `None` for "malformed".
+    type Parsed<'a> = Option<(&'a str, &'a [&'a str])>;
+
     /// Header -> (timestamp, v1 signatures), or the malformed verdict.
-    fn check_header(header: &str, expected: Option<(&str, &[&str])>) {
+    fn check_header(header: &str, expected: Parsed<'_>) {
         let got = parse_header(header).ok();
         let got = got.as_ref().map(|h| (h.timestamp.canonical(), h.signatures.clone()));
         let want = expected.map(|(t, s)| (t.to_owned(), s.iter().map(|x| x.to_string()).collect::<Vec<_>>()));
@@ -280,7 +283,7 @@ mod tests {
 
     #[test]
     fn headers_split_like_the_sdk() {
-        let table: &[(&str, Option<(&str, &[&str])>)] = &[
+        let table: &[(&str, Parsed<'_>)] = &[
             ("t=1,v1=a", Some(("1", &["a"]))),
             ("t=1,v1=a,v1=b,v0=c", Some(("1", &["a", "b"]))),
             ("v1=a,t=1", Some(("1", &["a"]))),
