@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod gateway;
+pub mod host;
 pub mod khqr;
 pub mod poller;
 #[cfg(feature = "qr-image")]

@@ -14,7 +14,7 @@ use commerce_core::ids::{
 use commerce_core::money::{Currency, Money};
 use commerce_core::order::Order;
 use commerce_core::ports::storage::Store;
-use commerce_core::ports::{FixedClock, IdGenerator, SequentialIds};
+use commerce_core::ports::{FixedClock, IdGenerator, PaymentGateway, SequentialIds};
 use commerce_core::pricing::{PricingRules, ShippingMethod};
 use commerce_core::{Cart, Quantity};
 use rust_decimal::Decimal;
@@ -53,15 +53,28 @@ impl Harness {
 
     /// A harness with `config`.
     pub fn with_config(store: Arc<dyn Store>, config: EngineConfig) -> Self {
-        let clock = Arc::new(FixedClock::new(start_time()));
+        Self::with_gateways(store, config, Arc::new(FixedClock::new(start_time())), Vec::new())
+    }
+
+    /// A harness with `config`, a given clock, and more gateways besides the scripted one
+    /// (adapters' end-to-end tests).
+    pub fn with_gateways(
+        store: Arc<dyn Store>,
+        config: EngineConfig,
+        clock: Arc<FixedClock>,
+        gateways: Vec<Arc<dyn PaymentGateway>>,
+    ) -> Self {
         let gateway = Arc::new(ScriptedGateway::new());
         let ids = Arc::new(unique_ids());
-        let engine = Commerce::builder(store.clone())
+        let mut builder = Commerce::builder(store.clone())
             .clock(clock.clone())
             .ids(ids.clone())
             .gateway(gateway.clone())
-            .config(config)
-            .build();
+            .config(config);
+        for g in gateways {
+            builder = builder.gateway(g);
+        }
+        let engine = builder.build();
         Harness { store, engine, clock, gateway, ids }
     }
 
