@@ -163,11 +163,12 @@ CREATE TABLE order_lines (
     PRIMARY KEY (order_id, position)
 ) STRICT, WITHOUT ROWID;
 
--- place_order's idempotency keys
+-- place_order's idempotency keys. place_order claims the key first (before the order row
+-- exists), hence the deferred foreign key: it is checked at COMMIT.
 CREATE TABLE order_keys (
     key         TEXT PRIMARY KEY NOT NULL,
     fingerprint TEXT NOT NULL,
-    order_id    TEXT NOT NULL UNIQUE REFERENCES orders (id)
+    order_id    TEXT NOT NULL UNIQUE REFERENCES orders (id) DEFERRABLE INITIALLY DEFERRED
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE payments (

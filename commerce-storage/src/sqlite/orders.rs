@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use commerce_core::events::{Event, EventKind};
-use commerce_core::ids::OrderId;
+use commerce_core::ids::{OrderId, Sku};
 use commerce_core::inventory::{StockLine, canonical_lines};
 use commerce_core::order::Order;
 use commerce_core::ports::storage::{
@@ -12,8 +12,8 @@ use commerce_core::ports::storage::{
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::carts::CheckoutRecord;
-use super::codec::{bound, parse_id, parse_ts, ts};
-use super::error::db;
+use super::codec::{bound, parse_id, ts};
+use super::error::{db, unique_or};
 use super::inventory::{Levels, commit_reserved, commit_unreserved, release, restock};
 use super::order_rows::{EncodedOrder, ORDER_COLUMNS, OrderRow, load_order_where, load_orders};
 use super::outbox::{EncodedEvent, insert_events};
@@ -68,13 +68,18 @@ async fn redeem_coupons(
 /// `StockLow` events for the SKUs of `lines` (in request order) whose level in `levels` is at
 /// or below its threshold. Ids derive from the order id, as in the memory backend.
 fn low_stock_events(order: OrderId, lines: &[StockLine], levels: &Levels, now: DateTime<Utc>) -> Vec<Event> {
-    let ids = crate::memory::low_stock_event_ids(order, lines.len());
-    lines
+    let low: Vec<(Sku, i64, i64)> = lines
         .iter()
         .filter_map(|l| levels.get(&l.sku).map(|level| (&l.sku, *level)))
         .filter_map(|(sku, (available, threshold))| {
             threshold.filter(|t| available <= *t).map(|t| (sku.clone(), available, t))
         })
+        .collect();
+    if low.is_empty() {
+        return Vec::new();
+    }
+    let ids = crate::memory::low_stock_event_ids(order, lines.len());
+    low.into_iter()
         .zip(ids)
         .map(|((sku, available, threshold), id)| Event {
             id,
@@ -94,6 +99,7 @@ struct Encoded {
     customer: Option<String>,
     cart_id: String,
     lines: Vec<StockLine>,
+    now: String,
 }
 
 impl Encoded {
@@ -107,58 +113,85 @@ impl Encoded {
             customer: req.order.customer_id.map(|c| c.to_string()),
             cart_id: req.cart_id.to_string(),
             lines: canonical_lines(req.lines.iter().cloned()),
+            now: ts(req.now)?,
         })
     }
 }
 
-/// The answer for an idempotency key used before, if it was.
-async fn replay(conn: &mut SqliteConnection, key: &str, fingerprint: &str) -> StoreResult<Option<Order>> {
-    let found: Option<(String, String)> =
+/// Claims the idempotency key for this order. If the key was used before, returns the answer
+/// to replay: the order it placed (same fingerprint) or `IdempotencyConflict`.
+async fn claim_key(
+    conn: &mut SqliteConnection,
+    key: &str,
+    fingerprint: &str,
+    order_id: &str,
+) -> StoreResult<Option<Order>> {
+    let claimed = sqlx::query(
+        "INSERT INTO order_keys (key, fingerprint, order_id) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(fingerprint)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| unique_or(e, "order", order_id))?
+    .rows_affected();
+    if claimed == 1 {
+        return Ok(None);
+    }
+    let (stored, placed): (String, String) =
         sqlx::query_as("SELECT fingerprint, order_id FROM order_keys WHERE key = ?")
             .bind(key)
-            .fetch_optional(&mut *conn)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db)?;
-    let Some((stored, order_id)) = found else { return Ok(None) };
     if stored != fingerprint {
         return Err(StoreError::IdempotencyConflict { key: key.to_owned() });
     }
-    load_order_where(conn, "id", &order_id)
+    load_order_where(conn, "id", &placed)
         .await?
         .map(Some)
         .ok_or_else(|| StoreError::Data(format!("idempotency key {key:?} names a missing order")))
 }
 
-/// Converts the reservation (or takes the units directly if it lapsed), in canonical order.
+/// Converts the reservation (or takes the units directly if it lapsed), in canonical order, and
+/// marks the reservation committed.
 async fn take_stock(
     conn: &mut SqliteConnection,
     e: &Encoded,
-    now: DateTime<Utc>,
+    now: &str,
     levels: &mut Levels,
 ) -> StoreResult<()> {
-    let reservation: Option<(String, String)> =
-        sqlx::query_as("SELECT status, expires_at FROM reservations WHERE id = ?")
-            .bind(&e.reservation_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-    let active = reservation.as_ref().is_some_and(|(status, _)| status == "active");
-    let reserved = match &reservation {
-        Some((_, expires_at)) if active => now < parse_ts(expires_at)?,
-        _ => false,
-    };
-    for l in &e.lines {
-        if reserved {
+    // The usual case in one statement: the reservation is active and unexpired.
+    let converted = sqlx::query(
+        "UPDATE reservations SET status = 'committed' WHERE id = ? AND status = 'active' AND expires_at > ?",
+    )
+    .bind(&e.reservation_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?
+    .rows_affected()
+        == 1;
+    if converted {
+        for l in &e.lines {
             commit_reserved(conn, &l.sku, l.quantity, levels).await?;
-        } else {
-            commit_unreserved(conn, &l.sku, l.quantity, levels).await?;
         }
+        return Ok(());
     }
-    if active && !reserved {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM reservations WHERE id = ?")
+        .bind(&e.reservation_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    for l in &e.lines {
+        commit_unreserved(conn, &l.sku, l.quantity, levels).await?;
+    }
+    if status.as_deref() == Some("active") {
         // Active but lapsed: its units are still held; give them back.
         release(conn, &e.reservation_id, levels).await?;
     }
-    if reservation.is_some() {
+    if status.is_some() {
         sqlx::query("UPDATE reservations SET status = 'committed' WHERE id = ?")
             .bind(&e.reservation_id)
             .execute(&mut *conn)
@@ -173,13 +206,13 @@ impl OrderStore for SqliteStore {
     async fn place_order(&self, req: PlaceOrder) -> StoreResult<PlaceOrderOutcome> {
         let e = Encoded::new(&req)?;
         let mut tx = self.write().await?;
-        if let Some(order) = replay(&mut tx, &req.idempotency_key, &req.fingerprint).await? {
+        if let Some(order) = claim_key(&mut tx, &req.idempotency_key, &req.fingerprint, &e.order.id).await? {
             return Ok(PlaceOrderOutcome::AlreadyPlaced(order));
         }
         e.checkout.save(&mut tx).await?;
         e.order.insert(&mut tx, 1).await?;
         let mut levels = Levels::new();
-        take_stock(&mut tx, &e, req.now, &mut levels).await?;
+        take_stock(&mut tx, &e, &e.now, &mut levels).await?;
         redeem_coupons(&mut tx, &req.coupons, e.customer.as_deref()).await?;
         e.payment.insert(&mut tx, 1).await?;
         insert_events(&mut tx, &e.events).await?;
@@ -187,13 +220,6 @@ impl OrderStore for SqliteStore {
         if !low.is_empty() {
             insert_events(&mut tx, &EncodedEvent::encode_all(&low)?).await?;
         }
-        sqlx::query("INSERT INTO order_keys (key, fingerprint, order_id) VALUES (?, ?, ?)")
-            .bind(&req.idempotency_key)
-            .bind(&req.fingerprint)
-            .bind(&e.order.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
         sqlx::query("DELETE FROM carts WHERE id = ?").bind(&e.cart_id).execute(&mut *tx).await.map_err(db)?;
         commit(tx).await?;
         let mut order = req.order;
