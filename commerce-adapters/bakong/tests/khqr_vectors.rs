@@ -58,19 +58,24 @@ fn vectors() -> Vec<Vector> {
         },
         Vector {
             name: "V3 individual KHR 50000 with account information",
-            request: KhqrRequest::new(jonh().account_information("012345678").acquiring_bank("Dev Bank"), "Jonh Smith")
-                .merchant_city("Siem Reap")
-                .amount(khr(50_000))
-                .bill_number("ORDER-42")
-                .purpose_of_transaction("Coffee")
-                .expires_at_ms(EXPIRES),
+            request: KhqrRequest::new(
+                jonh().account_information("012345678").acquiring_bank("Dev Bank"),
+                "Jonh Smith",
+            )
+            .merchant_city("Siem Reap")
+            .amount(khr(50_000))
+            .bill_number("ORDER-42")
+            .purpose_of_transaction("Coffee")
+            .expires_at_ms(EXPIRES),
             json: r#"{"type":"individual","bakongAccountID":"jonhsmith@nbcq","merchantName":"Jonh Smith","merchantCity":"Siem Reap","accountInformation":"012345678","acquiringBank":"Dev Bank","currency":116,"amount":"50000","billNumber":"ORDER-42","purposeOfTransaction":"Coffee","expirationTimestamp":"1767226500000"}"#,
             qr: "00020101021229430014jonhsmith@nbcq01090123456780208Dev Bank5204599953031165405500005802KH5910Jonh Smith6009Siem Reap62220108ORDER-420806Coffee99340013176722560000001131767226500000630418A9",
             md5: "d76c833eb7f91f710a622b84b5c86ef5",
         },
         Vector {
             name: "V4 merchant USD static",
-            request: KhqrRequest::new(coffee(), "Coffee Klaing").merchant_city("Phnom Penh").currency(Currency::USD),
+            request: KhqrRequest::new(coffee(), "Coffee Klaing")
+                .merchant_city("Phnom Penh")
+                .currency(Currency::USD),
             json: r#"{"type":"merchant","bakongAccountID":"coffee@devb","merchantName":"Coffee Klaing","merchantCity":"Phnom Penh","merchantID":"123456","acquiringBank":"Dev Bank","currency":840}"#,
             qr: "00020101021130370011coffee@devb01061234560208Dev Bank5204599953038405802KH5913Coffee Klaing6010Phnom Penh630430E7",
             md5: "f91e62fcf4682bfefd160e8be2c2a927",

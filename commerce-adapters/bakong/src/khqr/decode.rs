@@ -176,7 +176,8 @@ fn fields(units: &[u16], base: usize) -> Result<Vec<Raw>> {
     let digit = |u: u16| u8::try_from(u).ok().filter(u8::is_ascii_digit).map(|b| usize::from(b - b'0'));
     while i < units.len() {
         let offset = base + i;
-        let header = units.get(i..i + 4).ok_or(KhqrError::Malformed { offset, reason: "truncated field header" })?;
+        let header =
+            units.get(i..i + 4).ok_or(KhqrError::Malformed { offset, reason: "truncated field header" })?;
         let d: Option<Vec<usize>> = header.iter().map(|&u| digit(u)).collect();
         let Some(d) = d else {
             return Err(KhqrError::Malformed { offset, reason: "tag and length must be two digits each" });
@@ -252,7 +253,10 @@ pub fn decode(qr: &str) -> Result<DecodedKhqr> {
             "60" => &mut out.merchant_city,
             "63" => {
                 if index + 1 != count {
-                    return Err(KhqrError::Malformed { offset: field.offset, reason: "CRC is not the last field" });
+                    return Err(KhqrError::Malformed {
+                        offset: field.offset,
+                        reason: "CRC is not the last field",
+                    });
                 }
                 &mut out.crc
             }

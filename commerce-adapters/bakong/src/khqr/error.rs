@@ -195,9 +195,11 @@ pub enum KhqrError {
         /// Its length in UTF-16 code units.
         length: usize,
     },
-    /// A template's sub-fields cannot be parsed: the SDK loops forever on such input.
-    #[error("tag {tag} holds sub-fields that cannot be parsed")]
-    UnparsableTemplate {
+    /// A field whose length (or a template whose sub-field lengths) cannot be read, in a way
+    /// that makes the SDK's parser loop forever (a length like `xx` or `-4` on tag 30 or inside
+    /// a template).
+    #[error("field {tag} cannot be parsed: its length, or a sub-field's, is not a number")]
+    Unparsable {
         /// The tag.
         tag: String,
     },
@@ -284,7 +286,7 @@ impl KhqrError {
             | KhqrError::CrcMismatch { .. }
             | KhqrError::TooShort { .. }
             | KhqrError::TemplateTooLong { .. }
-            | KhqrError::UnparsableTemplate { .. }
+            | KhqrError::Unparsable { .. }
             | KhqrError::Malformed { .. } => 8,
         }
     }

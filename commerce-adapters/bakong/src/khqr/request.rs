@@ -19,7 +19,11 @@ pub struct IndividualInfo {
 impl IndividualInfo {
     /// An account such as `jonhsmith@nbcq` (at most 32 characters, with an `@`).
     pub fn new(bakong_account_id: impl Into<String>) -> Self {
-        IndividualInfo { bakong_account_id: bakong_account_id.into(), account_information: None, acquiring_bank: None }
+        IndividualInfo {
+            bakong_account_id: bakong_account_id.into(),
+            account_information: None,
+            acquiring_bank: None,
+        }
     }
 
     /// Account information (tag 29 sub 01, at most 32), e.g. a bank account number.

@@ -73,16 +73,16 @@ pub struct SdkDecoded {
 }
 
 /// Decodes like `BakongKHQR.decode` of `bakong-khqr@1.0.20`. Never fails on input the SDK
-/// returns from; where the SDK loops forever, [`KhqrError::UnparsableTemplate`].
+/// returns from; where the SDK loops forever, [`KhqrError::Unparsable`].
 ///
-/// [`KhqrError::UnparsableTemplate`]: crate::khqr::KhqrError::UnparsableTemplate
+/// [`KhqrError::Unparsable`]: crate::khqr::KhqrError::Unparsable
 pub fn decode(qr: &str) -> Result<SdkDecoded> {
     let units: Vec<u16> = qr.encode_utf16().collect();
     let mut out = SdkDecoded::default();
     let mut merchant = false;
     // Last value per (renamed) tag, with the tag as written.
     let mut tags: BTreeMap<String, (String, Vec<u16>, String)> = BTreeMap::new();
-    for entry in scan(&units) {
+    for entry in scan(&units)? {
         if entry.written == "30" {
             out.merchant_type = Some("30".into());
             merchant = true;

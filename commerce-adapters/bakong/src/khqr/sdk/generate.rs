@@ -41,7 +41,7 @@ fn at_most(field: F, value: &str, max: usize) -> Result<()> {
     if length > max { Err(KhqrError::InvalidLength { field, length, max }) } else { Ok(()) }
 }
 
-fn required<'a>(field: F, value: &'a Option<String>) -> Result<&'a str> {
+fn required(field: F, value: &Option<String>) -> Result<&str> {
     present(value).ok_or(KhqrError::Required { field })
 }
 
@@ -97,7 +97,8 @@ pub(crate) fn generate_with(input: &SdkInput, created_at_ms: i64, strict: Strict
 
     let timestamps = if dynamic { Some(timestamps(input, created_at_ms, created_at_ms)?) } else { None };
 
-    let mut fields: Vec<(&'static str, String)> = vec![("00", "01".into()), ("01", if dynamic { "12" } else { "11" }.into())];
+    let mut fields: Vec<(&'static str, String)> =
+        vec![("00", "01".into()), ("01", if dynamic { "12" } else { "11" }.into())];
     if let Some(upi) = upi {
         fields.push(("15", upi.to_owned()));
     }
@@ -287,7 +288,6 @@ fn timestamps(input: &SdkInput, created_at_ms: i64, now_ms: i64) -> Result<Strin
 /// The SDK's `TimeStamp` rules for a dynamic KHQR: present, 13 characters, not before creation,
 /// not before now. A `None` creation is JavaScript's `NaN`, which compares false.
 pub(crate) fn check_expiration(expiration: &JsNumber, created: Option<&JsNumber>, now_ms: i64) -> Result<()> {
-    use std::cmp::Ordering::Less;
     if !expiration.is_truthy() {
         return Err(KhqrError::Required { field: F::ExpirationTimestamp });
     }
@@ -299,12 +299,16 @@ pub(crate) fn check_expiration(expiration: &JsNumber, created: Option<&JsNumber>
     }
     // `new Date(x)` is invalid only beyond ±8.64e15 ms, which 13 characters cannot reach.
     let expires_at_ms = expiration.to_i64_trunc();
+    let imprecise = KhqrError::ImpreciseNumber { field: F::ExpirationTimestamp };
     if let Some(created) = created
-        && expiration.compare(created) == Some(Less)
+        && expiration.js_less_than(created).ok_or_else(|| imprecise.clone())?
     {
-        return Err(KhqrError::ExpirationBeforeCreation { created_at_ms: created.to_i64_trunc(), expires_at_ms });
+        return Err(KhqrError::ExpirationBeforeCreation {
+            created_at_ms: created.to_i64_trunc(),
+            expires_at_ms,
+        });
     }
-    if expiration.compare(&JsNumber::from_i64(now_ms)) == Some(Less) {
+    if expiration.js_less_than(&JsNumber::from_i64(now_ms)).ok_or(imprecise)? {
         return Err(KhqrError::Expired { expires_at_ms, now_ms });
     }
     Ok(())

@@ -18,11 +18,18 @@ pub struct JsNumber(Repr);
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Repr {
     NaN,
-    Infinity { negative: bool },
+    Infinity {
+        negative: bool,
+    },
     /// `digits × 10^exp`; `digits` has no leading or trailing zeros and is empty for zero.
-    Finite { negative: bool, digits: Vec<u8>, exp: i64 },
-    /// More than 15 significant digits, or a subnormal: a double would not keep it exactly.
-    Inexact,
+    /// `exact` is false beyond 15 significant digits or in the subnormal range, where a double
+    /// would round the value.
+    Finite {
+        negative: bool,
+        digits: Vec<u8>,
+        exp: i64,
+        exact: bool,
+    },
 }
 
 impl JsNumber {
@@ -43,10 +50,13 @@ impl JsNumber {
         (used == text.len()).then_some(number)
     }
 
+    fn zero() -> JsNumber {
+        JsNumber(Repr::Finite { negative: false, digits: Vec::new(), exp: 0, exact: true })
+    }
+
     fn from_parts(negative: bool, raw_digits: &[u8], exp: i64) -> JsNumber {
-        let start = raw_digits.iter().position(|&d| d != b'0');
-        let Some(start) = start else {
-            return JsNumber(Repr::Finite { negative: false, digits: Vec::new(), exp: 0 });
+        let Some(start) = raw_digits.iter().position(|&d| d != b'0') else {
+            return JsNumber::zero();
         };
         let end = raw_digits.iter().rposition(|&d| d != b'0').map_or(start, |e| e + 1);
         let digits = raw_digits[start..end].to_vec();
@@ -57,12 +67,10 @@ impl JsNumber {
             return JsNumber(Repr::Infinity { negative });
         }
         if point <= -324 {
-            return JsNumber(Repr::Finite { negative: false, digits: Vec::new(), exp: 0 });
+            return JsNumber::zero();
         }
-        if digits.len() > EXACT_DIGITS || point < -307 {
-            return JsNumber(Repr::Inexact);
-        }
-        JsNumber(Repr::Finite { negative, digits, exp })
+        let exact = digits.len() <= EXACT_DIGITS && point >= -307;
+        JsNumber(Repr::Finite { negative, digits, exp, exact })
     }
 
     /// Whether this is `NaN`.
@@ -72,7 +80,7 @@ impl JsNumber {
 
     /// Whether the value has more precision than a double keeps (see the module docs).
     pub fn is_inexact(&self) -> bool {
-        matches!(self.0, Repr::Inexact)
+        matches!(self.0, Repr::Finite { exact: false, .. })
     }
 
     /// `x == 0`.
@@ -85,53 +93,80 @@ impl JsNumber {
         !self.is_zero() && !self.is_nan()
     }
 
-    /// `x % 1 == 0`: finite and whole. `None` when inexact.
+    /// `x % 1 == 0`: finite and whole. `None` when a double might round a fraction away.
     pub fn is_integral(&self) -> Option<bool> {
         match &self.0 {
-            Repr::Finite { exp, .. } => Some(*exp >= 0),
-            Repr::NaN | Repr::Infinity { .. } => Some(false),
-            Repr::Inexact => None,
+            Repr::Finite { exp, .. } if *exp >= 0 => Some(true),
+            Repr::Finite { exact: true, .. } | Repr::NaN | Repr::Infinity { .. } => Some(false),
+            Repr::Finite { exact: false, .. } => None,
         }
     }
 
-    /// `x == n` for an integer `n`. `None` when inexact.
+    /// `x == n` for an integer `n`. `None` when the answer depends on rounding to a double.
     pub fn equals_i64(&self, n: i64) -> Option<bool> {
-        if self.is_inexact() {
-            return None;
+        let n = JsNumber::from_i64(n);
+        match self.js_order(&n)? {
+            Some(ord) => Some(ord == Ordering::Equal),
+            None => Some(false),
         }
-        Some(self.compare(&JsNumber::from_i64(n)) == Some(Ordering::Equal))
     }
 
-    /// The numeric order of two numbers; `None` when either is `NaN` or inexact.
-    pub fn compare(&self, other: &JsNumber) -> Option<Ordering> {
-        fn key(n: &JsNumber) -> Option<(i8, i64, &[u8])> {
-            // (sign class, point, digits)
+    /// `x < y` in JavaScript (false when either is `NaN`). `None` when the answer depends on
+    /// how a double would round an inexact operand.
+    pub fn js_less_than(&self, other: &JsNumber) -> Option<bool> {
+        Some(self.js_order(other)? == Some(Ordering::Less))
+    }
+
+    /// The order of two numbers: `Some(None)` when either is `NaN`; `None` when inexact operands
+    /// are too close to tell what their doubles would do.
+    fn js_order(&self, other: &JsNumber) -> Option<Option<Ordering>> {
+        fn class(n: &JsNumber) -> Option<i8> {
             match &n.0 {
-                Repr::NaN | Repr::Inexact => None,
-                Repr::Infinity { negative: true } => Some((-2, 0, &[])),
-                Repr::Infinity { negative: false } => Some((2, 0, &[])),
-                Repr::Finite { digits, .. } if digits.is_empty() => Some((0, 0, &[])),
-                Repr::Finite { negative, digits, exp } => {
-                    Some((if *negative { -1 } else { 1 }, exp + digits.len() as i64, digits))
-                }
+                Repr::NaN => None,
+                Repr::Infinity { negative: true } => Some(-2),
+                Repr::Infinity { negative: false } => Some(2),
+                Repr::Finite { digits, .. } if digits.is_empty() => Some(0),
+                Repr::Finite { negative: true, .. } => Some(-1),
+                Repr::Finite { negative: false, .. } => Some(1),
             }
         }
-        let (a, b) = (key(self)?, key(other)?);
-        let ord = a.0.cmp(&b.0).then_with(|| {
-            if a.0 == 1 || a.0 == -1 {
-                let magnitude = a.1.cmp(&b.1).then_with(|| a.2.cmp(b.2));
-                if a.0 == -1 { magnitude.reverse() } else { magnitude }
-            } else {
-                Ordering::Equal
-            }
-        });
-        Some(ord)
+        let (Some(ca), Some(cb)) = (class(self), class(other)) else { return Some(None) };
+        if ca != cb || ca.abs() != 1 {
+            return Some(Some(ca.cmp(&cb)));
+        }
+        let (
+            Repr::Finite { digits: da, exp: ea, exact: xa, .. },
+            Repr::Finite { digits: db, exp: eb, exact: xb, .. },
+        ) = (&self.0, &other.0)
+        else {
+            return Some(Some(Ordering::Equal));
+        };
+        let (pa, pb) = (ea + da.len() as i64, eb + db.len() as i64);
+        let magnitude = pa.cmp(&pb).then_with(|| da.cmp(db));
+        let ord = if ca < 0 { magnitude.reverse() } else { magnitude };
+        if (*xa && *xb) || (pa - pb).abs() >= 2 {
+            return Some(Some(ord));
+        }
+        // Align both to 20 digits below the larger point; rounding to a double moves a value by
+        // at most 2^-53 of itself, so a difference above 1/4e15 of the larger is certain.
+        let top = pa.max(pb);
+        let scaled = |digits: &[u8], point: i64| -> u128 {
+            let shift = (20 - (top - point)).max(0) as usize;
+            digits
+                .iter()
+                .chain(std::iter::repeat(&b'0'))
+                .take(shift)
+                .fold(0u128, |acc, &d| acc * 10 + u128::from(d - b'0'))
+        };
+        let (ma, mb) = (scaled(da, pa), scaled(db, pb));
+        let threshold = ma.max(mb) / 4_000_000_000_000_000 + 2;
+        if ma.abs_diff(mb) > threshold { Some(Some(ord)) } else { None }
     }
 
-    /// The value truncated toward zero and saturated to `i64` (0 for `NaN` and inexact values).
+    /// The value truncated toward zero and saturated to `i64` (0 for `NaN`).
     pub fn to_i64_trunc(&self) -> i64 {
         match &self.0 {
-            Repr::NaN | Repr::Inexact => 0,
+            Repr::NaN => 0,
             Repr::Infinity { negative } => {
                 if *negative {
                     i64::MIN
@@ -139,8 +174,8 @@ impl JsNumber {
                     i64::MAX
                 }
             }
-            Repr::Finite { negative, digits, exp } => {
-                let whole = digits.len() as i64 + exp;
+            Repr::Finite { negative, digits, exp, .. } => {
+                let whole = (digits.len() as i64 + exp).min(30);
                 let mut value: i64 = 0;
                 for i in 0..whole.max(0) {
                     let d = digits.get(i as usize).map_or(0, |d| i64::from(d - b'0'));
@@ -156,9 +191,9 @@ impl JsNumber {
         match &self.0 {
             Repr::NaN => Some("NaN".to_owned()),
             Repr::Infinity { negative } => Some(if *negative { "-Infinity" } else { "Infinity" }.to_owned()),
-            Repr::Inexact => None,
+            Repr::Finite { exact: false, .. } => None,
             Repr::Finite { digits, .. } if digits.is_empty() => Some("0".to_owned()),
-            Repr::Finite { negative, digits, exp } => {
+            Repr::Finite { negative, digits, exp, exact: true } => {
                 let k = digits.len() as i64;
                 let n = exp + k;
                 let d = String::from_utf8_lossy(digits);
@@ -198,7 +233,7 @@ impl JsNumber {
     /// Exact for values with at most two decimals, the only ones the SDK passes it; a value with
     /// more decimals is rounded half away from zero on its decimal digits.
     pub fn to_fixed_2(&self) -> Option<String> {
-        let Repr::Finite { negative, digits, exp } = &self.0 else {
+        let Repr::Finite { negative, digits, exp, exact: true } = &self.0 else {
             return self.to_js_string();
         };
         let point = exp + digits.len() as i64;
@@ -213,8 +248,11 @@ impl JsNumber {
             v
         } else {
             let drop = (-shift) as usize;
-            let (keep, rest) =
-                if drop >= digits.len() { (&[][..], &digits[..]) } else { digits.split_at(digits.len() - drop) };
+            let (keep, rest) = if drop >= digits.len() {
+                (&[][..], &digits[..])
+            } else {
+                digits.split_at(digits.len() - drop)
+            };
             // Leading digit of the dropped part is at position `drop - 1` from the right.
             let first_dropped = if drop > digits.len() { b'0' } else { rest[0] };
             let mut v = keep.to_vec();
@@ -260,13 +298,8 @@ pub fn is_js_whitespace(c: char) -> bool {
             | '\u{0020}'
             | '\u{00A0}'
             | '\u{1680}'
-            | '\u{2000}'..='\u{200A}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202F}'
-                | '\u{205F}'
-                | '\u{3000}'
-                | '\u{FEFF}'
+            | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
     )
 }
 
@@ -369,7 +402,8 @@ fn radix_integer(digits: &str, radix: u32) -> Option<JsNumber> {
         }
     }
     if overflow {
-        return Some(JsNumber(Repr::Inexact));
+        // Far beyond 2^128: only the magnitude matters, and it is far beyond any compared value.
+        return Some(JsNumber::from_parts(false, &[b'1'; 40], 0));
     }
     Some(JsNumber::from_parts(false, value.to_string().as_bytes(), 0))
 }
@@ -391,7 +425,8 @@ pub fn parse_int(s: &str) -> Option<i128> {
         chars.next();
     }
     let rest: String = chars.collect();
-    let (body, radix) = if rest.starts_with("0x") || rest.starts_with("0X") { (&rest[2..], 16) } else { (&rest[..], 10) };
+    let (body, radix) =
+        if rest.starts_with("0x") || rest.starts_with("0X") { (&rest[2..], 16) } else { (&rest[..], 10) };
     let mut value: i128 = 0;
     let mut any = false;
     for c in body.chars() {
@@ -510,11 +545,26 @@ mod tests {
 
     #[test]
     fn parse_float_and_int() {
-        let floats = [("1.5x", "1.5"), ("  .5", "0.5"), ("x1", "NaN"), ("1e", "1"), ("1.e5", "100000"), ("-Infinityx", "-Infinity")];
+        let floats = [
+            ("1.5x", "1.5"),
+            ("  .5", "0.5"),
+            ("x1", "NaN"),
+            ("1e", "1"),
+            ("1.e5", "100000"),
+            ("-Infinityx", "-Infinity"),
+        ];
         for (input, expected) in floats {
             assert_eq!(parse_float(input).to_js_string().as_deref(), Some(expected), "parseFloat({input:?})");
         }
-        let ints = [("116", Some(116)), ("116.5", Some(116)), (" 84", Some(84)), ("0x74", Some(116)), ("x", None), ("-5", Some(-5)), ("0x", None)];
+        let ints = [
+            ("116", Some(116)),
+            ("116.5", Some(116)),
+            (" 84", Some(84)),
+            ("0x74", Some(116)),
+            ("x", None),
+            ("-5", Some(-5)),
+            ("0x", None),
+        ];
         for (input, expected) in ints {
             assert_eq!(parse_int(input), expected, "parseInt({input:?})");
         }
@@ -522,7 +572,14 @@ mod tests {
 
     #[test]
     fn to_fixed_two() {
-        let cases = [("1.5", "1.50"), ("0.01", "0.01"), ("10", "10.00"), ("-1.5", "-1.50"), ("1e21", "1e+21"), ("0", "0.00")];
+        let cases = [
+            ("1.5", "1.50"),
+            ("0.01", "0.01"),
+            ("10", "10.00"),
+            ("-1.5", "-1.50"),
+            ("1e21", "1e+21"),
+            ("0", "0.00"),
+        ];
         for (input, expected) in cases {
             assert_eq!(num(input).to_fixed_2().as_deref(), Some(expected), "({input}).toFixed(2)");
         }
@@ -531,11 +588,17 @@ mod tests {
 
     #[test]
     fn ordering_and_equality() {
-        assert_eq!(num("1767226500000").compare(&num("1767225600000")), Some(Ordering::Greater));
-        assert_eq!(num("-5").compare(&num("-6")), Some(Ordering::Greater));
+        assert_eq!(num("1767226500000").js_less_than(&num("1767225600000")), Some(false));
+        assert_eq!(num("1767225600000").js_less_than(&num("1767226500000")), Some(true));
+        assert_eq!(num("-6").js_less_than(&num("-5")), Some(true));
+        assert_eq!(num("-5").js_less_than(&num("-6")), Some(false));
         assert_eq!(num("116").equals_i64(116), Some(true));
         assert_eq!(num("116.5").equals_i64(116), Some(false));
-        assert_eq!(JsNumber::NAN.compare(&num("1")), None);
+        assert_eq!(JsNumber::NAN.js_less_than(&num("1")), Some(false));
+        // Inexact values compare when their doubles cannot tie, and refuse to guess otherwise.
+        assert_eq!(num("1767226500000").js_less_than(&num("12345678901234567890123456")), Some(true));
+        assert_eq!(num("1767226500000.00001").js_less_than(&num("1767226500000")), None);
+        assert_eq!(num("9999999999999.999999").js_less_than(&num("1")), Some(false));
         assert_eq!(js_len("😀a"), 3);
     }
 }

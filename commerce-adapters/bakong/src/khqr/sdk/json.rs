@@ -96,12 +96,16 @@ impl SdkRequest {
                 match value {
                     Raw::Null => Ok(None),
                     Raw::Text(s) => Ok(Some(Loose::Text(s))),
-                    Raw::Number(n) => JsNumber::from_decimal_literal(n).map(|n| Some(Loose::Number(n))).ok_or(
-                        InputError::WrongType { key: key.clone(), expected: "a string, a number or null" },
-                    ),
-                    Raw::Other => {
-                        Err(InputError::WrongType { key: key.clone(), expected: "a string, a number or null" })
-                    }
+                    Raw::Number(n) => JsNumber::from_decimal_literal(n)
+                        .map(|n| Some(Loose::Number(n)))
+                        .ok_or(InputError::WrongType {
+                            key: key.clone(),
+                            expected: "a string, a number or null",
+                        }),
+                    Raw::Other => Err(InputError::WrongType {
+                        key: key.clone(),
+                        expected: "a string, a number or null",
+                    }),
                 }
             };
             match key.as_str() {

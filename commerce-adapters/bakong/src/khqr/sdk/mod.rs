@@ -28,26 +28,27 @@
 //! - Numbers (or numeric strings where the SDK converts them) with more than 15 significant
 //!   digits are [`KhqrError::ImpreciseNumber`]: the SDK rounds them to a binary double first,
 //!   and this crate does no floating point.
-//! - Where the SDK's decoder loops forever (a template whose sub-field length is not a number),
-//!   [`decode`] and [`verify`] return [`KhqrError::UnparsableTemplate`].
+//! - Where the SDK's parser loops forever (tag 30, or a template's sub-field, whose length is
+//!   not a number or is -4 or less), [`decode`] and [`verify`] return
+//!   [`KhqrError::Unparsable`].
 //!
 //! [`KhqrError::TemplateTooLong`]: crate::khqr::KhqrError::TemplateTooLong
 //! [`KhqrError::Required`]: crate::khqr::KhqrError::Required
 //! [`KhqrError::ImpreciseNumber`]: crate::khqr::KhqrError::ImpreciseNumber
-//! [`KhqrError::UnparsableTemplate`]: crate::khqr::KhqrError::UnparsableTemplate
+//! [`KhqrError::Unparsable`]: crate::khqr::KhqrError::Unparsable
 
 mod decode;
 mod generate;
-mod json;
 mod jsnum;
+mod json;
 mod scan;
 mod verify;
 
 pub use decode::{SdkDecoded, decode};
 pub use generate::generate;
 pub(crate) use generate::{Strictness, generate_with};
-pub use json::{InputError, SdkRequest};
 pub use jsnum::{JsNumber, Loose};
+pub use json::{InputError, SdkRequest};
 pub use verify::verify;
 
 use super::AccountKind;

@@ -7,7 +7,8 @@ use super::jsnum::parse_int;
 use crate::khqr::error::{KhqrError, Result};
 
 /// The tags the SDK knows (`KHQRTag`), in its table order.
-pub(crate) const KNOWN: [&str; 14] = ["00", "01", "15", "29", "52", "53", "54", "58", "59", "60", "62", "64", "99", "63"];
+pub(crate) const KNOWN: [&str; 14] =
+    ["00", "01", "15", "29", "52", "53", "54", "58", "59", "60", "62", "64", "99", "63"];
 
 /// One `cutString` step.
 struct Cut<'a> {
@@ -54,7 +55,11 @@ pub(crate) struct Entry {
 
 /// The SDK's top-level loop: every field up to the first one whose tag repeats the previous
 /// (renamed) tag.
-pub(crate) fn scan(units: &[u16]) -> Vec<Entry> {
+///
+/// A step that consumes nothing repeats its tag and ends the loop, except for tag 30: the SDK
+/// compares the next tag (`30`) with the renamed one (`29`) and loops forever. That is
+/// [`KhqrError::Unparsable`].
+pub(crate) fn scan(units: &[u16]) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
     let mut rest = units;
     let mut last: Option<String> = None;
@@ -64,12 +69,15 @@ pub(crate) fn scan(units: &[u16]) -> Vec<Entry> {
         if last.as_deref() == Some(written.as_str()) {
             break;
         }
+        if written == "30" && c.rest.len() == rest.len() {
+            return Err(KhqrError::Unparsable { tag: written });
+        }
         let tag = if written == "30" { "29".to_owned() } else { written.clone() };
         entries.push(Entry { written, tag: tag.clone(), value: text(c.value), units: c.value.to_vec() });
         rest = c.rest;
         last = Some(tag);
     }
-    entries
+    Ok(entries)
 }
 
 /// The names the SDK gives sub-fields (`KHQRSubtag.compare`).
@@ -112,14 +120,14 @@ impl Template {
 }
 
 /// The SDK's sub-field loop over a template value. Where the SDK would loop forever (a step that
-/// consumes nothing), [`KhqrError::UnparsableTemplate`].
+/// consumes nothing), [`KhqrError::Unparsable`].
 pub(crate) fn template(written_tag: &str, tag: &str, units: &[u16]) -> Result<Template> {
     let mut found: Option<BTreeMap<&'static str, String>> = None;
     let mut rest = units;
     while !rest.is_empty() {
         let c = cut(rest);
         if c.rest.len() == rest.len() {
-            return Err(KhqrError::UnparsableTemplate { tag: written_tag.to_owned() });
+            return Err(KhqrError::Unparsable { tag: written_tag.to_owned() });
         }
         if let Some(name) = sub_name(tag, &text(c.tag)) {
             found.get_or_insert_with(BTreeMap::new).insert(name, text(c.value));

@@ -35,7 +35,7 @@ pub fn verify(qr: &str, now_ms: i64) -> Result<()> {
 }
 
 fn fields(units: &[u16], now_ms: i64) -> Result<()> {
-    let entries: Vec<_> = scan(units).into_iter().filter(|e| KNOWN.contains(&e.tag.as_str())).collect();
+    let entries: Vec<_> = scan(units)?.into_iter().filter(|e| KNOWN.contains(&e.tag.as_str())).collect();
     let has = |tag: &str| entries.iter().any(|e| e.tag == tag);
     if entries.iter().any(|e| e.tag == "01" && e.value == "12") {
         if !has("54") {
