@@ -126,6 +126,16 @@ pub enum Error {
         /// Captured minus refunds (succeeded or in flight).
         refundable: Money,
     },
+    /// Stripe accepted the refund request but reports the refund failed or canceled.
+    #[error("refund {refund} is {status}: {reason:?}")]
+    RefundFailed {
+        /// The refund (`re_...`).
+        refund: String,
+        /// `failed` or `canceled`.
+        status: String,
+        /// Stripe's `failure_reason`.
+        reason: Option<String>,
+    },
     /// The PaymentIntent's `metadata[payment_id]` names another payment.
     #[error("payment intent {intent} belongs to payment {found}, not {expected}")]
     PaymentMismatch {
@@ -242,9 +252,10 @@ impl From<Error> for GatewayError {
                 GatewayError::Unsupported { operation: "this webhook event type", gateway: "stripe" }
             }
             Error::Webhook(w) => GatewayError::InvalidNotification(w.to_string()),
-            Error::Api { .. } | Error::UnrepresentableAmount { .. } | Error::UnexpectedResponse(_) => {
-                GatewayError::Provider(e.to_string())
-            }
+            Error::Api { .. }
+            | Error::RefundFailed { .. }
+            | Error::UnrepresentableAmount { .. }
+            | Error::UnexpectedResponse(_) => GatewayError::Provider(e.to_string()),
             Error::Config(_) => GatewayError::Provider(e.to_string()),
         }
     }

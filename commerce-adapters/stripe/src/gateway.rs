@@ -131,11 +131,10 @@ impl StripeGateway {
         let receipt = self.client.create_refund(&params, &key).await?;
         let refund = receipt.refund;
         match refund.status() {
-            RefundStatus::Failed | RefundStatus::Canceled => Err(Error::Api {
-                status: 200,
-                kind: None,
-                code: refund.failure_reason.clone(),
-                message: format!("refund {} {:?}", refund.id, refund.status()),
+            RefundStatus::Failed | RefundStatus::Canceled => Err(Error::RefundFailed {
+                status: format!("{:?}", refund.status()).to_lowercase(),
+                reason: refund.failure_reason.clone(),
+                refund: refund.id,
             }),
             status => {
                 Ok(GatewayRefund { succeeded: status == RefundStatus::Succeeded, reference: refund.id })

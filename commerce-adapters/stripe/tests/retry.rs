@@ -1,15 +1,12 @@
 //! Retries and idempotency against a tiny local stub of Stripe: which answers are retried, how
 //! many requests go out, and that every retry carries the same `Idempotency-Key`.
 
-use std::collections::VecDeque;
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
 use commerce_core::ids::{OrderId, PaymentId};
 use commerce_core::ports::{CaptureMode, CapturePayment, GatewayError, PaymentGateway, StartPayment};
 use commerce_core::{Currency, Money};
@@ -17,76 +14,8 @@ use commerce_stripe::intents::CreatePaymentIntent;
 use commerce_stripe::{
     Error, IdempotencyKey, RetryPolicy, SecretKey, StripeClient, StripeConfig, StripeGateway,
 };
+use common::stub::{INTENT, Reply, err, ok, stub};
 use rust_decimal_macros::dec;
-
-/// One scripted answer: status, `Stripe-Should-Retry` header, delay, body.
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    should_retry: Option<&'static str>,
-    delay: Duration,
-    body: &'static str,
-}
-
-const INTENT: &str =
-    r#"{"id":"pi_1","amount":1050,"currency":"usd","status":"succeeded","amount_received":1050}"#;
-
-fn ok() -> Reply {
-    Reply { status: 200, should_retry: None, delay: Duration::ZERO, body: INTENT }
-}
-
-fn err(status: u16, should_retry: Option<&'static str>) -> Reply {
-    Reply {
-        status,
-        should_retry,
-        delay: Duration::ZERO,
-        body: r#"{"error":{"type":"api_error","message":"scripted"}}"#,
-    }
-}
-
-/// What the stub saw.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: Method,
-    path: String,
-    key: Option<String>,
-    body: String,
-}
-
-#[derive(Clone, Default)]
-struct Stub {
-    script: Arc<Mutex<VecDeque<Reply>>>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-async fn answer(
-    State(stub): State<Stub>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let seen = Seen { method, path: uri.to_string(), key, body: String::from_utf8_lossy(&body).into_owned() };
-    stub.seen.lock().unwrap().push(seen);
-    let reply = stub.script.lock().unwrap().pop_front().unwrap_or_else(|| err(599, Some("false")));
-    tokio::time::sleep(reply.delay).await;
-    let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
-    if let Some(v) = reply.should_retry {
-        response.headers_mut().insert("stripe-should-retry", v.parse().unwrap());
-    }
-    response
-}
-
-/// Starts a stub on a free port with `script`; returns its URL and state.
-async fn stub(script: Vec<Reply>) -> (String, Stub) {
-    let state = Stub { script: Arc::new(Mutex::new(script.into())), ..Stub::default() };
-    let app = Router::new().fallback(answer).with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, state)
-}
 
 fn config(url: &str) -> StripeConfig {
     StripeConfig::new(SecretKey::new("sk_test_stub").unwrap())

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: service locations and the skip rule.
 #![allow(dead_code)]
 
+pub mod stub;
+
 /// Whether a missing service is a failure (`COMMERCE_REQUIRE_SERVICES=1`, as in CI).
 pub fn services_required() -> bool {
     std::env::var("COMMERCE_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
