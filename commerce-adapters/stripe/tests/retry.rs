@@ -14,7 +14,7 @@ use commerce_stripe::intents::CreatePaymentIntent;
 use commerce_stripe::{
     Error, IdempotencyKey, RetryPolicy, SecretKey, StripeClient, StripeConfig, StripeGateway,
 };
-use common::stub::{INTENT, Reply, err, ok, stub};
+use common::stub::{Reply, err, ok, stub};
 use rust_decimal_macros::dec;
 
 fn config(url: &str) -> StripeConfig {
