@@ -251,21 +251,20 @@ impl OrderStore for MySqlStore {
     }
 
     async fn order_by_idempotency_key(&self, key: &str) -> StoreResult<Option<(String, Order)>> {
+        // A locking read: if a placement with this key is in flight (its key row inserted, not
+        // yet committed), wait for it and answer with its order rather than "unused".
+        let found: Option<(String, String)> = sqlx::query_as(
+            "SELECT fingerprint, order_id FROM order_keys WHERE idempotency_key = ? LOCK IN SHARE MODE",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some((fingerprint, order_id)) = found else { return Ok(None) };
         let mut tx = self.snapshot().await?;
-        let found: Option<(String, String)> =
-            sqlx::query_as("SELECT fingerprint, order_id FROM order_keys WHERE idempotency_key = ?")
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        let result = match found {
-            None => None,
-            Some((fingerprint, order_id)) => {
-                load_order_where(&mut tx, "id", &order_id).await?.map(|o| (fingerprint, o))
-            }
-        };
+        let order = load_order_where(&mut tx, "id", &order_id).await?;
         finish_read(tx).await?;
-        Ok(result)
+        Ok(order.map(|o| (fingerprint, o)))
     }
 
     async fn get_order(&self, id: OrderId) -> StoreResult<Option<Order>> {
