@@ -36,8 +36,9 @@ pub enum Compatibility {
 #[non_exhaustive]
 pub enum PaymentMethods {
     /// The methods enabled in the Stripe Dashboard (`automatic_payment_methods[enabled]=true`).
-    /// With `allow_redirects: false`, methods that leave the page are excluded, so server-side
-    /// confirmation needs no `return_url`.
+    /// With `allow_redirects: false`, methods that leave the page are excluded. An intent
+    /// confirmed on the server (a payment method given up front) while no return URL is
+    /// configured excludes them too, since Stripe refuses that confirmation otherwise.
     Automatic {
         /// Allow redirect-based methods (then confirming on the server needs a return URL).
         allow_redirects: bool,

@@ -137,7 +137,10 @@ impl StripeClient {
         match &self.config().payment_methods {
             PaymentMethods::Automatic { allow_redirects } if full => {
                 form.push("automatic_payment_methods[enabled]", "true");
-                if !allow_redirects {
+                // Confirming on the server without a return URL: a redirect could not come back,
+                // and Stripe refuses such a confirmation unless redirects are excluded.
+                let no_way_back = params.payment_method.is_some() && self.config().return_url.is_none();
+                if !allow_redirects || no_way_back {
                     form.push("automatic_payment_methods[allow_redirects]", "never");
                 }
             }

@@ -155,6 +155,8 @@ async fn the_gateway_derives_one_key_per_operation_from_the_engines_keys() {
         "payment_method=pm_card_visa",
         "confirm=true",
         "automatic_payment_methods%5Benabled%5D=true",
+        // Confirmed on the server with no return URL configured: no redirect-based methods.
+        "automatic_payment_methods%5Ballow_redirects%5D=never",
         "description=Order+A-1001",
         "receipt_email=buyer%40example.com",
         "metadata%5Bpayment_id%5D=00000000-0000-0000-0000-000000000007",
