@@ -9,6 +9,8 @@ mod open;
 #[cfg(feature = "bakong")]
 pub use commerce_bakong as bakong;
 pub use commerce_core::*;
+#[cfg(feature = "mysql")]
+pub use commerce_mysql as mysql;
 pub use commerce_storage as storage;
 pub use commerce_storage::MemoryStore;
 pub use commerce_storage::worker;
