@@ -3,19 +3,19 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use super::context::CouponUsage;
 use super::error::PricingError;
-use super::explain::{ExplanationCode as Code, ExplanationEntry, When};
+use super::explain::{ExplanationCode as Code, ExplanationEntry, Shown, When};
 use super::item::ItemInfo;
 use super::price_book::ChosenPrice;
 use super::promotion::{Benefit, Discount, Indexed, Target};
+use super::units::{Units, add, allocate, overflow};
 use crate::cart::Quantity;
 use crate::ids::{CouponCode, CustomerGroupId, Sku};
-use crate::money::{Currency, Money, MoneyError, Rounding};
+use crate::money::{Currency, Rounding};
 
-/// A cart line while it is being priced.
+/// A cart line while it is being priced; amounts in minor units.
 #[derive(Debug)]
 pub(crate) struct Line<'x> {
     pub cart_index: usize,
@@ -23,11 +23,11 @@ pub(crate) struct Line<'x> {
     pub quantity: Quantity,
     pub info: &'x ItemInfo,
     pub price: ChosenPrice<'x>,
-    pub subtotal: Money,
+    pub subtotal: Units,
     /// `subtotal` minus every discount so far; never negative.
-    pub net: Money,
-    pub adjustments: Vec<super::priced::Adjustment>,
-    pub order_discount: Money,
+    pub net: Units,
+    /// This line's share of order-level discounts.
+    pub order_discount: Units,
 }
 
 /// What the conditions look at.
@@ -36,7 +36,7 @@ pub(crate) struct Conditions<'x> {
     pub currency: Currency,
     pub group: Option<&'x CustomerGroupId>,
     /// The subtotal before any discount.
-    pub subtotal: Money,
+    pub subtotal: Units,
     pub coupons: &'x [&'x CouponCode],
     pub usage: &'x HashMap<CouponCode, CouponUsage>,
 }
@@ -55,7 +55,7 @@ pub(crate) fn eligibility(
     {
         return Err(None);
     }
-    if let Some(cur) = promo.currency()
+    if let Some(cur) = p.currency
         && cur != c.currency
     {
         return no(
@@ -93,12 +93,16 @@ pub(crate) fn eligibility(
             );
         }
     }
-    if let Some(min) = promo.min_subtotal
-        && c.subtotal.amount() < min.amount()
+    if let Some(min) = p.min_subtotal
+        && c.subtotal < min
     {
         return no(
             Code::MinimumSubtotalNotMet,
-            format_args!("minimum subtotal {min} not met (subtotal {})", c.subtotal),
+            format_args!(
+                "minimum subtotal {} not met (subtotal {})",
+                Shown(min, c.currency),
+                Shown(c.subtotal, c.currency)
+            ),
         );
     }
     match &promo.benefit {
@@ -132,9 +136,9 @@ pub(crate) fn eligibility(
 #[derive(Debug)]
 pub(crate) enum Effect {
     /// Amounts off lines (indexes into the canonical lines).
-    Lines(Vec<(usize, Money)>),
-    /// An order discount and its per-line shares (one per canonical line).
-    Order(Vec<Money>),
+    Lines(Vec<(usize, Units)>),
+    /// An order discount's per-line shares (one per canonical line).
+    Order(Vec<Units>),
     /// An amount off shipping.
     Shipping,
 }
@@ -144,43 +148,41 @@ pub(crate) enum Effect {
 pub(crate) struct Outcome {
     pub effect: Effect,
     /// What it takes off in total.
-    pub total: Money,
+    pub total: Units,
     /// The total before the cap, when the cap bit.
-    pub capped_from: Option<Money>,
-    /// The total before clamping, when a discount had to be reduced to avoid a negative amount.
-    pub clamped_from: Option<Money>,
-}
-
-fn gt(a: Money, b: Money) -> bool {
-    a.amount() > b.amount()
+    pub capped_from: Option<Units>,
+    /// The total asked before clamping, when a discount had to be reduced to avoid a negative
+    /// amount.
+    pub clamped_from: Option<Units>,
 }
 
 /// What `p` would take off. `shipping_due` is the shipping charge still payable, if any.
 pub(crate) fn outcome(
     p: &Indexed<'_>,
     lines: &[Line<'_>],
-    shipping_due: Option<Money>,
-    currency: Currency,
+    shipping_due: Option<Units>,
     rounding: Rounding,
 ) -> Result<Outcome, PricingError> {
-    let zero = Money::zero(currency);
     let mut clamped_from = None;
     let (effect, total) = match &p.promo.benefit {
         Benefit::ItemDiscount { target, discount } => {
-            let mut amounts = Vec::new();
-            let (mut asked, mut total) = (zero, zero);
+            let mut amounts = Vec::with_capacity(lines.len());
+            let (mut asked, mut total) = (0, 0);
             for (i, l) in lines.iter().enumerate() {
                 if !target.matches(l.sku, l.info) {
                     continue;
                 }
                 let d = match discount {
-                    Discount::Percent(_) => l.net.mul_rate(p.fraction)?.round(rounding),
-                    Discount::Amount(a) => a.times(l.quantity.get())?,
+                    Discount::Percent(_) => p.ratio.of(l.net, rounding)?,
+                    Discount::Amount(_) => p
+                        .amount
+                        .checked_mul(i64::from(l.quantity.get()))
+                        .ok_or_else(|| overflow("discount"))?,
                 };
-                asked = asked.checked_add(d)?;
-                let d = if gt(d, l.net) { l.net } else { d };
-                total = total.checked_add(d)?;
-                if !d.is_zero() {
+                asked = add(asked, d)?;
+                let d = d.min(l.net);
+                total = add(total, d)?;
+                if d != 0 {
                     amounts.push((i, d));
                 }
             }
@@ -190,77 +192,72 @@ pub(crate) fn outcome(
             (Effect::Lines(amounts), total)
         }
         Benefit::BuyXGetY { target, buy, get, .. } => {
-            let (amounts, total) = buy_x_get_y(target, *buy, *get, p.fraction, lines, zero, rounding)?;
+            let (amounts, total) = buy_x_get_y(p, target, *buy, *get, lines, rounding)?;
             (Effect::Lines(amounts), total)
         }
         Benefit::OrderDiscount { discount } => {
-            let net = Money::sum(currency, lines.iter().map(|l| l.net))?;
+            let net = lines.iter().try_fold(0, |s, l| add(s, l.net))?;
             let asked = match discount {
-                Discount::Percent(_) => net.mul_rate(p.fraction)?.round(rounding),
-                Discount::Amount(a) => *a,
+                Discount::Percent(_) => p.ratio.of(net, rounding)?,
+                Discount::Amount(_) => p.amount,
             };
-            let total = if gt(asked, net) {
+            if asked > net {
                 clamped_from = Some(asked);
-                net
-            } else {
-                asked
-            };
-            (Effect::Order(Vec::new()), total)
+            }
+            (Effect::Order(Vec::new()), asked.min(net))
         }
-        Benefit::FreeShipping => (Effect::Shipping, shipping_due.unwrap_or(zero)),
+        Benefit::FreeShipping => (Effect::Shipping, shipping_due.unwrap_or(0)),
     };
     let mut out = Outcome { effect, total, capped_from: None, clamped_from };
-    if let Some(cap) = p.promo.max_discount
-        && gt(out.total, cap)
+    if let Some(cap) = p.cap
+        && out.total > cap
     {
         out.capped_from = Some(out.total);
         out.total = cap;
         if let Effect::Lines(amounts) = &mut out.effect {
-            let weights: Vec<Decimal> = amounts.iter().map(|(_, m)| m.amount()).collect();
-            for ((_, m), share) in amounts.iter_mut().zip(cap.allocate(&weights)?) {
-                *m = share;
+            let weights: Vec<Units> = amounts.iter().map(|a| a.1).collect();
+            let mut shares = Vec::with_capacity(weights.len());
+            allocate(cap, &weights, &mut shares)?;
+            for (a, share) in amounts.iter_mut().zip(shares) {
+                a.1 = share;
             }
-            amounts.retain(|(_, m)| !m.is_zero());
+            amounts.retain(|a| a.1 != 0);
         }
     }
     if let Effect::Order(shares) = &mut out.effect
-        && !out.total.is_zero()
+        && out.total != 0
     {
-        let weights: Vec<Decimal> = lines.iter().map(|l| l.net.amount()).collect();
-        *shares = out.total.allocate(&weights)?;
+        let weights: Vec<Units> = lines.iter().map(|l| l.net).collect();
+        allocate(out.total, &weights, shares)?;
     }
     Ok(out)
 }
 
 /// For every `buy + get` matching units, the `get` cheapest (by current unit amount, then line
-/// order) are discounted by `fraction`.
+/// order) are discounted by the promotion's percentage, rounded once per line.
 fn buy_x_get_y(
+    p: &Indexed<'_>,
     target: &Target,
     buy: u32,
     get: u32,
-    fraction: Decimal,
     lines: &[Line<'_>],
-    zero: Money,
     rounding: Rounding,
-) -> Result<(Vec<(usize, Money)>, Money), MoneyError> {
+) -> Result<(Vec<(usize, Units)>, Units), PricingError> {
     let mut matching: Vec<usize> =
         (0..lines.len()).filter(|&i| target.matches(lines[i].sku, lines[i].info)).collect();
     let units: u64 = matching.iter().map(|&i| u64::from(lines[i].quantity.get())).sum();
     let group = u64::from(buy) + u64::from(get);
     let mut free = units / group * u64::from(get);
-    // Cheapest unit first: compare net_a / qty_a with net_b / qty_b by cross-multiplying.
+    // Cheapest unit first: compare net_a / qty_a with net_b / qty_b by cross-multiplying
+    // (exact in 128 bits).
     matching.sort_by(|&a, &b| {
         let (la, lb) = (&lines[a], &lines[b]);
-        let x = la.net.amount().checked_mul(Decimal::from(lb.quantity.get()));
-        let y = lb.net.amount().checked_mul(Decimal::from(la.quantity.get()));
-        match (x, y) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            _ => la.price.unit_price.amount().cmp(&lb.price.unit_price.amount()),
-        }
-        .then(a.cmp(&b))
+        let x = i128::from(la.net) * i128::from(lb.quantity.get());
+        let y = i128::from(lb.net) * i128::from(la.quantity.get());
+        x.cmp(&y).then(a.cmp(&b))
     });
-    let mut amounts = Vec::new();
-    let mut total = zero;
+    let mut amounts = Vec::with_capacity(matching.len());
+    let mut total = 0;
     for i in matching {
         if free == 0 {
             break;
@@ -269,22 +266,9 @@ fn buy_x_get_y(
         let qty = u64::from(l.quantity.get());
         let k = free.min(qty);
         free -= k;
-        let discounted = if k == qty {
-            l.net
-        } else {
-            // k < qty <= u32::MAX
-            let share = l
-                .net
-                .amount()
-                .checked_mul(Decimal::from(k))
-                .and_then(|x| x.checked_div(Decimal::from(qty)))
-                .ok_or(MoneyError::Overflow { operation: "buy x get y" })?;
-            Money::new(share, l.net.currency())
-        };
-        let d = discounted.mul_rate(fraction)?.round(rounding);
-        let d = if gt(d, l.net) { l.net } else { d };
-        if !d.is_zero() {
-            total = total.checked_add(d)?;
+        let d = p.ratio.of_part(l.net, k, qty, rounding)?.min(l.net);
+        if d != 0 {
+            total = add(total, d)?;
             amounts.push((i, d));
         }
     }

@@ -3,15 +3,17 @@
 use super::apply::{self, Conditions, Effect, Line, Outcome};
 use super::context::PricingContext;
 use super::error::PricingError;
-use super::explain::{ExplanationCode as Code, ExplanationEntry};
+use super::explain::{ExplanationCode as Code, ExplanationEntry, Shown};
 use super::input::PricingInput;
+use super::price_book;
 use super::priced::{Adjustment, PriceSource, PricedCart, PricedLine, PricedShipping};
-use super::promotion::{Indexed, Phase, Stacking};
+use super::promotion::{Indexed, Phase, Promotion, Stacking};
 use super::shipping::{ShippingMethod, Unavailable};
 use super::tax::TaxMode;
+use super::units::{Units, add, money, overflow, sub, units_of};
 use crate::cart::Cart;
-use crate::ids::{CouponCode, TaxClass};
-use crate::money::{Currency, Money};
+use crate::ids::{CouponCode, PromotionId, TaxClass};
+use crate::money::Currency;
 
 /// Prices `cart` against `input` in the situation described by `ctx`.
 ///
@@ -29,33 +31,30 @@ pub fn price_cart(
     ctx: &PricingContext,
 ) -> Result<PricedCart, PricingError> {
     let currency = cart.currency();
-    let zero = Money::zero(currency);
 
     // Lines, in SKU order so that nothing depends on the order items were added.
     let mut lines = Vec::with_capacity(cart.lines().len());
     for (cart_index, cl) in cart.lines().iter().enumerate() {
-        let info =
-            input.catalog.get(&cl.sku).ok_or_else(|| PricingError::UnknownSku { sku: cl.sku.clone() })?;
+        let entry =
+            input.skus.get(&cl.sku).ok_or_else(|| PricingError::UnknownSku { sku: cl.sku.clone() })?;
         let qty = cl.quantity.get();
-        let price = input
-            .prices
-            .choose(&cl.sku, currency, qty, ctx.now, ctx.customer_group.as_ref())
+        let price = price_book::choose(&entry.prices, currency, qty, ctx.now, ctx.customer_group.as_ref())
             .ok_or_else(|| PricingError::NoPrice { sku: cl.sku.clone(), currency })?;
-        let subtotal = price.unit_price.times(qty)?;
+        let subtotal = price.unit.checked_mul(i64::from(qty)).ok_or_else(|| overflow("line subtotal"))?;
         lines.push(Line {
             cart_index,
             sku: &cl.sku,
             quantity: cl.quantity,
-            info,
+            info: entry.info,
             price,
             subtotal,
             net: subtotal,
-            adjustments: Vec::new(),
-            order_discount: zero,
+            order_discount: 0,
         });
     }
     lines.sort_by(|a, b| a.sku.cmp(b.sku).then(a.quantity.cmp(&b.quantity)));
-    let subtotal = Money::sum(currency, lines.iter().map(|l| l.subtotal))?;
+    let subtotal = lines.iter().try_fold(0, |s, l| add(s, l.subtotal))?;
+    let lines_len = lines.len();
 
     // The shipping method is checked before promotions: an unknown one is an error regardless.
     let method = match &ctx.shipping_method {
@@ -76,39 +75,41 @@ pub fn price_cart(
         None => None,
     };
 
-    let mut coupons: Vec<&CouponCode> = Vec::with_capacity(cart.coupons().len() + ctx.coupon_codes.len());
-    for code in cart.coupons().iter().chain(&ctx.coupon_codes) {
-        if !coupons.contains(&code) {
-            coupons.push(code);
-        }
-    }
-
     let mut run = Run {
         input,
         ctx,
         currency,
         method,
         lines,
+        adjustments: Vec::with_capacity(lines_len),
         order_adjustments: Vec::new(),
         shipping: None,
         shipping_quoted: false,
-        explanation: Vec::new(),
-        applied_promotions: Vec::new(),
-        applied_coupons: Vec::new(),
+        explanation: Vec::with_capacity(input.promotions.len() + 2),
+        applied: Vec::with_capacity(input.promotions.len()),
     };
 
-    for code in &coupons {
-        if !input.promotions.iter().any(|p| p.promo.coupon.as_ref().is_some_and(|c| &c.code == *code)) {
-            run.explanation.push(ExplanationEntry {
-                code: Code::CouponUnknown,
-                promotion: None,
-                coupon: Some((*code).clone()),
-                message: format!("coupon {code}: not a valid code"),
-            });
+    if !cart.coupons().is_empty() || !ctx.coupon_codes.is_empty() {
+        let mut coupons: Vec<&CouponCode> = Vec::with_capacity(cart.coupons().len() + ctx.coupon_codes.len());
+        for code in cart.coupons().iter().chain(&ctx.coupon_codes) {
+            if !coupons.contains(&code) {
+                coupons.push(code);
+            }
         }
+        for code in &coupons {
+            if !input.promotions.iter().any(|p| p.promo.coupon.as_ref().is_some_and(|c| &c.code == *code)) {
+                run.explanation.push(ExplanationEntry {
+                    code: Code::CouponUnknown,
+                    promotion: None,
+                    coupon: Some((*code).clone()),
+                    message: format!("coupon {code}: not a valid code"),
+                });
+            }
+        }
+        run.promotions(subtotal, &coupons)?;
+    } else {
+        run.promotions(subtotal, &[])?;
     }
-
-    run.promotions(subtotal, &coupons)?;
     if !run.shipping_quoted {
         let quote = run.quote()?;
         run.settle_quote(quote);
@@ -117,16 +118,16 @@ pub fn price_cart(
 }
 
 /// The shipping charge while promotions apply.
-struct Shipping<'x> {
-    method: &'x ShippingMethod,
-    amount: Money,
-    adjustments: Vec<Adjustment>,
-    discount: Money,
+struct Shipping<'i> {
+    method: &'i ShippingMethod,
+    amount: Units,
+    discount: Units,
+    adjustments: Vec<(&'i Promotion, Units)>,
 }
 
 /// A shipping quote not yet committed: the charge (if any) and what to explain.
-struct Quote<'x> {
-    shipping: Option<Shipping<'x>>,
+struct Quote<'i> {
+    shipping: Option<Shipping<'i>>,
     notes: Vec<ExplanationEntry>,
 }
 
@@ -137,21 +138,19 @@ struct Run<'x, 'i> {
     method: Option<&'i ShippingMethod>,
     /// Canonical (SKU) order.
     lines: Vec<Line<'x>>,
-    order_adjustments: Vec<Adjustment>,
+    /// Item-level discounts: (canonical line, promotion, amount), in application order.
+    adjustments: Vec<(usize, &'i Promotion, Units)>,
+    order_adjustments: Vec<(&'i Promotion, Units)>,
     shipping: Option<Shipping<'i>>,
     shipping_quoted: bool,
     explanation: Vec<ExplanationEntry>,
-    applied_promotions: Vec<crate::ids::PromotionId>,
-    applied_coupons: Vec<CouponCode>,
+    /// Promotions that gave a discount, in application order.
+    applied: Vec<&'i Promotion>,
 }
 
 impl<'x, 'i> Run<'x, 'i> {
-    fn zero(&self) -> Money {
-        Money::zero(self.currency)
-    }
-
     /// Evaluates conditions, resolves exclusivity and applies promotions (module docs).
-    fn promotions(&mut self, subtotal: Money, coupons: &[&CouponCode]) -> Result<(), PricingError> {
+    fn promotions(&mut self, subtotal: Units, coupons: &[&CouponCode]) -> Result<(), PricingError> {
         let promos = &self.input.promotions;
         if promos.is_empty() {
             return Ok(());
@@ -180,7 +179,7 @@ impl<'x, 'i> Run<'x, 'i> {
             }
             let p = &promos[i];
             let (outcome, quote) = self.evaluate(p)?;
-            if outcome.total.is_zero() {
+            if outcome.total == 0 {
                 self.no_discount(p);
                 eligible[i] = false;
                 continue;
@@ -210,7 +209,7 @@ impl<'x, 'i> Run<'x, 'i> {
             if let Some(q) = quote {
                 self.settle_quote(q);
             }
-            if outcome.total.is_zero() {
+            if outcome.total == 0 {
                 self.no_discount(p);
             } else {
                 self.commit(p, outcome)?;
@@ -224,15 +223,16 @@ impl<'x, 'i> Run<'x, 'i> {
     fn evaluate(&self, p: &Indexed<'_>) -> Result<(Outcome, Option<Quote<'i>>), PricingError> {
         let mut quote = None;
         let due = if p.promo.phase() == Phase::Shipping {
-            let shipping = match &self.shipping {
-                _ if self.shipping_quoted => self.shipping.as_ref(),
-                _ => quote.insert(self.quote()?).shipping.as_ref(),
+            let shipping = if self.shipping_quoted {
+                self.shipping.as_ref()
+            } else {
+                quote.insert(self.quote()?).shipping.as_ref()
             };
-            shipping.map(|s| s.amount.checked_sub(s.discount)).transpose()?
+            shipping.map(|s| sub(s.amount, s.discount)).transpose()?
         } else {
             None
         };
-        let outcome = apply::outcome(p, &self.lines, due, self.currency, self.input.options.rounding)?;
+        let outcome = apply::outcome(p, &self.lines, due, self.input.options.rounding)?;
         Ok((outcome, quote))
     }
 
@@ -244,56 +244,48 @@ impl<'x, 'i> Run<'x, 'i> {
         ));
     }
 
-    fn commit(&mut self, p: &Indexed<'_>, out: Outcome) -> Result<(), PricingError> {
+    fn commit(&mut self, p: &Indexed<'i>, out: Outcome) -> Result<(), PricingError> {
         let promo = p.promo;
-        let adjustment =
-            |amount| Adjustment { promotion: promo.id.clone(), label: promo.label.clone(), amount };
         match out.effect {
             Effect::Lines(amounts) => {
                 for (i, d) in amounts {
                     if let Some(l) = self.lines.get_mut(i) {
-                        l.net = l.net.checked_sub(d)?;
-                        l.adjustments.push(adjustment(d));
+                        l.net = sub(l.net, d)?;
+                        self.adjustments.push((i, promo, d));
                     }
                 }
             }
             Effect::Order(shares) => {
                 for (l, d) in self.lines.iter_mut().zip(shares) {
-                    l.net = l.net.checked_sub(d)?;
-                    l.order_discount = l.order_discount.checked_add(d)?;
+                    l.net = sub(l.net, d)?;
+                    l.order_discount = add(l.order_discount, d)?;
                 }
-                self.order_adjustments.push(adjustment(out.total));
+                self.order_adjustments.push((promo, out.total));
             }
             Effect::Shipping => {
                 if let Some(s) = &mut self.shipping {
-                    s.discount = s.discount.checked_add(out.total)?;
-                    s.adjustments.push(adjustment(out.total));
+                    s.discount = add(s.discount, out.total)?;
+                    s.adjustments.push((promo, out.total));
                 }
             }
         }
+        let c = self.currency;
         if let Some(asked) = out.clamped_from {
             self.explanation.push(ExplanationEntry::about(
                 Code::DiscountClamped,
                 promo,
-                format_args!("discount of {asked} reduced so that no amount goes below zero"),
+                format_args!("discount of {} reduced so that no amount goes below zero", Shown(asked, c)),
             ));
         }
-        if let (Some(before), Some(cap)) = (out.capped_from, promo.max_discount) {
+        if let (Some(before), Some(cap)) = (out.capped_from, p.cap) {
             self.explanation.push(ExplanationEntry::about(
                 Code::DiscountCapped,
                 promo,
-                format_args!("discount of {before} capped at the maximum of {cap}"),
+                format_args!("discount of {} capped at the maximum of {}", Shown(before, c), Shown(cap, c)),
             ));
         }
-        self.explanation.push(ExplanationEntry::about(
-            Code::PromotionApplied,
-            promo,
-            format_args!("{} off", out.total),
-        ));
-        self.applied_promotions.push(promo.id.clone());
-        if let Some(c) = &promo.coupon {
-            self.applied_coupons.push(c.code.clone());
-        }
+        self.explanation.push(ExplanationEntry::applied(promo, Shown(out.total, c)));
+        self.applied.push(promo);
         Ok(())
     }
 
@@ -319,24 +311,26 @@ impl<'x, 'i> Run<'x, 'i> {
             notes.push(unavailable(Unavailable::EmptyCart));
             return Ok(Quote { shipping: None, notes });
         }
-        let mut amount = match method.charge(self.ctx.region.as_ref(), self.weight()) {
+        let charge = match method.charge(self.ctx.region.as_ref(), self.weight()) {
             Ok(a) => a,
             Err(why) => {
                 notes.push(unavailable(why));
                 return Ok(Quote { shipping: None, notes });
             }
         };
+        let mut amount = units_of(charge)?;
         if let Some(threshold) = method.free_above {
-            let merchandise = Money::sum(self.currency, self.lines.iter().map(|l| l.net))?;
-            if merchandise.amount() >= threshold.amount() && !amount.is_zero() {
+            let threshold = units_of(threshold)?;
+            let merchandise = self.lines.iter().try_fold(0, |s, l| add(s, l.net))?;
+            if merchandise >= threshold && amount != 0 {
                 notes.push(ExplanationEntry::general(
                     Code::FreeShippingThreshold,
-                    format!("{}: free shipping from {threshold}", method.name),
+                    format!("{}: free shipping from {}", method.name, Shown(threshold, self.currency)),
                 ));
-                amount = self.zero();
+                amount = 0;
             }
         }
-        let shipping = Shipping { method, amount, adjustments: Vec::new(), discount: self.zero() };
+        let shipping = Shipping { method, amount, discount: 0, adjustments: Vec::new() };
         Ok(Quote { shipping: Some(shipping), notes })
     }
 
@@ -356,14 +350,13 @@ impl<'x, 'i> Run<'x, 'i> {
     }
 
     /// Tax, output lines in cart order, totals.
-    fn finish(mut self, subtotal: Money) -> Result<PricedCart, PricingError> {
-        let zero = self.zero();
+    fn finish(mut self, subtotal: Units) -> Result<PricedCart, PricingError> {
+        let c = self.currency;
         let options = self.input.options;
         let taxes = &self.input.taxes;
 
         // Tax members: the lines (canonical order), then shipping.
         let mut members = Vec::with_capacity(self.lines.len() + 1);
-        let mut classes: Vec<(&TaxClass, Option<usize>)> = Vec::new();
         let region = self.ctx.region.as_ref();
         if region.is_none() && !taxes.is_empty() && !self.lines.is_empty() {
             self.explanation.push(ExplanationEntry::general(
@@ -371,6 +364,8 @@ impl<'x, 'i> Run<'x, 'i> {
                 "no destination region given: tax is not computed".to_owned(),
             ));
         }
+        // A few distinct tax classes per cart: a linear cache beats hashing.
+        let mut classes: Vec<(&TaxClass, Option<usize>)> = Vec::new();
         let mut rule_of = |class: &'x TaxClass, explanation: &mut Vec<ExplanationEntry>| {
             let region = region?;
             if let Some(&(_, r)) = classes.iter().find(|(c, _)| *c == class) {
@@ -391,22 +386,28 @@ impl<'x, 'i> Run<'x, 'i> {
         }
         let shipping_due = match &self.shipping {
             Some(s) => {
-                let due = s.amount.checked_sub(s.discount)?;
-                let rule = s.method.tax_class.as_ref().and_then(|c| rule_of(c, &mut self.explanation));
+                let due = sub(s.amount, s.discount)?;
+                let rule =
+                    s.method.tax_class.as_ref().and_then(|class| rule_of(class, &mut self.explanation));
                 members.push((rule, due));
                 due
             }
-            None => zero,
+            None => 0,
         };
-        let (member_tax, tax_lines) = taxes.compute(
+        let mut member_tax = Vec::with_capacity(members.len());
+        let tax_lines = taxes.compute(
             &members,
-            self.currency,
-            options.tax_mode,
-            options.tax_rounding,
-            options.rounding,
+            c,
+            (options.tax_mode, options.tax_rounding, options.rounding),
+            &mut member_tax,
         )?;
         let inclusive = options.tax_mode == TaxMode::Inclusive;
-        let with_tax = |net: Money, tax: Money| if inclusive { Ok(net) } else { net.checked_add(tax) };
+        let with_tax = |net: Units, tax: Units| if inclusive { Ok(net) } else { add(net, tax) };
+        let adjustment = |p: &Promotion, amount: Units| Adjustment {
+            promotion: p.id.clone(),
+            label: p.label.clone(),
+            amount: money(amount, c),
+        };
 
         // Output lines in cart order.
         let mut position = vec![0; self.lines.len()];
@@ -414,62 +415,70 @@ impl<'x, 'i> Run<'x, 'i> {
             position[l.cart_index] = k;
         }
         let mut out_lines = Vec::with_capacity(self.lines.len());
-        let (mut discount_total, mut tax_total) = (zero, zero);
+        let (mut discount_total, mut tax_total) = (0, 0);
         for &k in &position {
-            let l = &mut self.lines[k];
+            let l = &self.lines[k];
             let tax = member_tax[k];
-            let discount = l.subtotal.checked_sub(l.net)?;
-            discount_total = discount_total.checked_add(discount)?;
-            tax_total = tax_total.checked_add(tax)?;
+            let discount = sub(l.subtotal, l.net)?;
+            discount_total = add(discount_total, discount)?;
+            tax_total = add(tax_total, tax)?;
             out_lines.push(PricedLine {
                 sku: l.sku.clone(),
                 quantity: l.quantity,
-                unit_price: l.price.unit_price,
+                unit_price: money(l.price.unit, c),
                 price_source: PriceSource {
                     price_list: l.price.list.map(str::to_owned),
                     tier_min_quantity: l.price.tier_min_quantity,
                 },
-                subtotal: l.subtotal,
-                adjustments: std::mem::take(&mut l.adjustments),
-                order_discount: l.order_discount,
-                discount_total: discount,
+                subtotal: money(l.subtotal, c),
+                adjustments: self
+                    .adjustments
+                    .iter()
+                    .filter(|a| a.0 == k)
+                    .map(|a| adjustment(a.1, a.2))
+                    .collect(),
+                order_discount: money(l.order_discount, c),
+                discount_total: money(discount, c),
                 tax_rate: members[k].0.map_or(rust_decimal::Decimal::ZERO, |r| taxes.rate(r)),
-                tax,
-                total: with_tax(l.net, tax)?,
+                tax: money(tax, c),
+                total: money(with_tax(l.net, tax)?, c),
             });
         }
         let shipping = match self.shipping {
             Some(s) => {
-                let tax = member_tax.get(self.lines.len()).copied().unwrap_or(zero);
-                tax_total = tax_total.checked_add(tax)?;
+                let tax = member_tax.get(self.lines.len()).copied().unwrap_or(0);
+                tax_total = add(tax_total, tax)?;
                 Some(PricedShipping {
                     method: s.method.id.clone(),
                     name: s.method.name.clone(),
-                    amount: s.amount,
-                    adjustments: s.adjustments,
-                    discount: s.discount,
-                    tax,
-                    total: with_tax(shipping_due, tax)?,
+                    amount: money(s.amount, c),
+                    adjustments: s.adjustments.iter().map(|a| adjustment(a.0, a.1)).collect(),
+                    discount: money(s.discount, c),
+                    tax: money(tax, c),
+                    total: money(with_tax(shipping_due, tax)?, c),
                 })
             }
             None => None,
         };
-        let merchandise = subtotal.checked_sub(discount_total)?.checked_add(shipping_due)?;
-        let grand_total = if inclusive { merchandise } else { merchandise.checked_add(tax_total)? };
+        let merchandise = add(sub(subtotal, discount_total)?, shipping_due)?;
+        let grand_total = if inclusive { merchandise } else { add(merchandise, tax_total)? };
+        let applied_promotions: Vec<PromotionId> = self.applied.iter().map(|p| p.id.clone()).collect();
+        let applied_coupons =
+            self.applied.iter().filter_map(|p| p.coupon.as_ref().map(|c| c.code.clone())).collect();
         Ok(PricedCart {
-            currency: self.currency,
+            currency: c,
             tax_mode: options.tax_mode,
             lines: out_lines,
-            order_adjustments: self.order_adjustments,
+            order_adjustments: self.order_adjustments.iter().map(|a| adjustment(a.0, a.1)).collect(),
             shipping,
             taxes: tax_lines,
-            subtotal,
-            discount_total,
-            tax_total,
-            shipping_total: shipping_due,
-            grand_total,
-            applied_coupons: self.applied_coupons,
-            applied_promotions: self.applied_promotions,
+            subtotal: money(subtotal, c),
+            discount_total: money(discount_total, c),
+            tax_total: money(tax_total, c),
+            shipping_total: money(shipping_due, c),
+            grand_total: money(grand_total, c),
+            applied_coupons,
+            applied_promotions,
             explanation: self.explanation,
         })
     }

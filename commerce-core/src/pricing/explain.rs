@@ -6,7 +6,9 @@ use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::promotion::Promotion;
+use super::units::Units;
 use crate::ids::{CouponCode, PromotionId};
+use crate::money::Currency;
 
 /// What an explanation entry says, for programs (the message is for people).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,18 +75,90 @@ impl ExplanationEntry {
 
     /// An entry about `promo`; the message starts with how the customer knows it.
     pub(crate) fn about(code: ExplanationCode, promo: &Promotion, rest: std::fmt::Arguments<'_>) -> Self {
-        let mut message = String::with_capacity(64);
-        // Writing to a String cannot fail.
-        let _ = match &promo.coupon {
-            Some(c) => write!(message, "coupon {}: {rest}", c.code),
-            None => write!(message, "{}: {rest}", promo.label),
-        };
+        let mut message = Self::subject(promo);
+        match rest.as_str() {
+            Some(s) => message.push_str(s),
+            // Writing to a String cannot fail.
+            None => {
+                let _ = message.write_fmt(rest);
+            }
+        }
+        Self::with_message(code, promo, message)
+    }
+
+    /// `"<subject>: <amount> off"`, built without the formatting machinery (hot path).
+    pub(crate) fn applied(promo: &Promotion, amount: Shown) -> Self {
+        let mut message = Self::subject(promo);
+        amount.push_to(&mut message);
+        message.push_str(" off");
+        Self::with_message(ExplanationCode::PromotionApplied, promo, message)
+    }
+
+    fn subject(promo: &Promotion) -> String {
+        let mut message = String::with_capacity(48);
+        match &promo.coupon {
+            Some(c) => {
+                message.push_str("coupon ");
+                message.push_str(c.code.as_str());
+            }
+            None => message.push_str(&promo.label),
+        }
+        message.push_str(": ");
+        message
+    }
+
+    fn with_message(code: ExplanationCode, promo: &Promotion, message: String) -> Self {
         ExplanationEntry {
             code,
             promotion: Some(promo.id.clone()),
             coupon: promo.coupon.as_ref().map(|c| c.code.clone()),
             message,
         }
+    }
+}
+
+/// An amount in minor units shown like [`Money`](crate::Money): `12.50 USD`.
+pub(crate) struct Shown(pub Units, pub Currency);
+
+impl Shown {
+    /// Writes the signed amount with its decimal point into the end of `buf`; returns it.
+    fn digits<'b>(&self, buf: &'b mut [u8; 48]) -> &'b str {
+        let Shown(units, currency) = *self;
+        let digits = currency.minor_units() as usize;
+        let mut abs = units.unsigned_abs();
+        // At most 20 digits, a point, a sign, and zeros up to the minor digits (at most 4).
+        let mut at = buf.len();
+        let mut written = 0;
+        while (abs > 0 || written <= digits) && at > 2 {
+            if written == digits && digits > 0 {
+                at -= 1;
+                buf[at] = b'.';
+            }
+            at -= 1;
+            buf[at] = b'0' + (abs % 10) as u8;
+            abs /= 10;
+            written += 1;
+        }
+        if units < 0 {
+            at -= 1;
+            buf[at] = b'-';
+        }
+        std::str::from_utf8(&buf[at..]).unwrap_or("?")
+    }
+
+    /// Appends the amount without going through the formatting machinery (hot path).
+    pub(crate) fn push_to(&self, out: &mut String) {
+        out.push_str(self.digits(&mut [0; 48]));
+        out.push(' ');
+        out.push_str(self.1.code());
+    }
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.digits(&mut [0; 48]))?;
+        f.write_str(" ")?;
+        f.write_str(self.1.code())
     }
 }
 
@@ -97,6 +171,29 @@ impl std::fmt::Display for When {
             write!(f, "{}", self.0.format("%Y-%m-%d"))
         } else {
             write!(f, "{}", self.0.format("%Y-%m-%d %H:%M:%S UTC"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_show_like_money() {
+        let cases = [
+            (1234, Currency::USD, "12.34 USD"),
+            (5, Currency::USD, "0.05 USD"),
+            (0, Currency::USD, "0.00 USD"),
+            (-150, Currency::USD, "-1.50 USD"),
+            (1000, Currency::JPY, "1000 JPY"),
+            (0, Currency::JPY, "0 JPY"),
+            (1234, Currency::KWD, "1.234 KWD"),
+            (i64::MIN, Currency::USD, "-92233720368547758.08 USD"),
+        ];
+        for (units, currency, want) in cases {
+            assert_eq!(Shown(units, currency).to_string(), want);
+            assert_eq!(crate::Money::from_minor_units(units, currency).to_string(), want);
         }
     }
 }

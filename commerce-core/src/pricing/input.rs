@@ -1,13 +1,23 @@
 //! The validated, indexed rules the engine prices against.
 
+use std::collections::HashMap;
+
 use super::context::PricingOptions;
 use super::error::PricingError;
-use super::item::PricingCatalog;
-use super::price_book::{PriceBook, PriceIndex};
+use super::item::{ItemInfo, PricingCatalog};
+use super::price_book::{self, Candidate, PriceBook};
 use super::promotion::{self, Indexed, Promotion};
 use super::shipping::{self, ShippingMethod};
 use super::tax::{TaxIndex, TaxRule};
-use crate::ids::ShippingMethodId;
+use super::units::FxBuild;
+use crate::ids::{ShippingMethodId, Sku};
+
+/// What the engine knows about one SKU: its facts and its candidate prices.
+#[derive(Debug, Clone)]
+pub(crate) struct SkuEntry<'a> {
+    pub info: &'a ItemInfo,
+    pub prices: Vec<Candidate<'a>>,
+}
 
 /// Everything [`price_cart`](super::price_cart) prices against, validated and indexed once.
 ///
@@ -30,7 +40,8 @@ use crate::ids::ShippingMethodId;
 #[derive(Debug, Clone)]
 pub struct PricingInput<'a> {
     pub(crate) catalog: &'a PricingCatalog,
-    pub(crate) prices: PriceIndex<'a>,
+    /// Every catalog SKU with its prices: one look-up per cart line.
+    pub(crate) skus: HashMap<&'a Sku, SkuEntry<'a>, FxBuild>,
     pub(crate) promotions: Vec<Indexed<'a>>,
     /// Indexes into `promotions` of the exclusive ones, by priority (highest first), then id.
     pub(crate) exclusive: Vec<usize>,
@@ -43,9 +54,14 @@ impl<'a> PricingInput<'a> {
     /// Indexes the catalog and price book; no promotions, tax rules or shipping methods yet,
     /// default options.
     pub fn new(catalog: &'a PricingCatalog, price_book: &'a PriceBook) -> Result<Self, PricingError> {
+        let mut prices = price_book::index(price_book)?;
+        let mut skus = HashMap::with_capacity_and_hasher(catalog.len(), FxBuild::default());
+        for (sku, info) in catalog.iter() {
+            skus.insert(sku, SkuEntry { info, prices: prices.remove(sku).unwrap_or_default() });
+        }
         Ok(PricingInput {
             catalog,
-            prices: PriceIndex::new(price_book)?,
+            skus,
             promotions: Vec::new(),
             exclusive: Vec::new(),
             taxes: TaxIndex::default(),

@@ -93,6 +93,10 @@ impl PricingCatalog {
         self.items.get(sku)
     }
 
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Sku, &ItemInfo)> {
+        self.items.iter()
+    }
+
     /// Number of SKUs.
     pub fn len(&self) -> usize {
         self.items.len()

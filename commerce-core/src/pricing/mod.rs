@@ -130,6 +130,7 @@ mod promotion;
 mod rules;
 mod shipping;
 mod tax;
+mod units;
 
 mod apply;
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::PricingError;
+use super::units::{Units, units_of};
 use crate::catalog::Product;
 use crate::ids::{CustomerGroupId, Sku};
 use crate::money::{Currency, Money};
@@ -43,23 +44,11 @@ impl PriceEntry {
         self
     }
 
-    /// The unit price for `quantity`, and the tier's minimum quantity if a tier applies.
-    pub(crate) fn unit_price_for(&self, quantity: u32) -> (Money, Option<u32>) {
-        let mut best: Option<&QuantityTier> = None;
-        for t in &self.tiers {
-            if t.min_quantity <= quantity && best.is_none_or(|b| t.min_quantity > b.min_quantity) {
-                best = Some(t);
-            }
-        }
-        match best {
-            Some(t) => (t.unit_price, Some(t.min_quantity)),
-            None => (self.unit_price, None),
-        }
-    }
-
-    fn validate(&self, what: &dyn Fn() -> String) -> Result<(), PricingError> {
+    /// Validates the entry; returns its unit price and tiers in minor units.
+    fn validate(&self, what: &dyn Fn() -> String) -> Result<(Units, Vec<(u32, Units)>), PricingError> {
         let currency = self.unit_price.currency();
-        check_price(self.unit_price, &self.sku, what)?;
+        let unit = check_price(self.unit_price, &self.sku, what)?;
+        let mut tiers = Vec::with_capacity(self.tiers.len());
         let mut seen = HashSet::new();
         for t in &self.tiers {
             if t.unit_price.currency() != currency {
@@ -72,7 +61,7 @@ impl PriceEntry {
                     ),
                 ));
             }
-            check_price(t.unit_price, &self.sku, what)?;
+            tiers.push((t.min_quantity, check_price(t.unit_price, &self.sku, what)?));
             if t.min_quantity < 2 {
                 return Err(PricingError::invalid(
                     what(),
@@ -86,21 +75,25 @@ impl PriceEntry {
                 ));
             }
         }
-        Ok(())
+        // Largest minimum first: the first tier reached is the one that applies.
+        tiers.sort_by_key(|t| std::cmp::Reverse(t.0));
+        Ok((unit, tiers))
     }
 }
 
-fn check_price(price: Money, sku: &Sku, what: &dyn Fn() -> String) -> Result<(), PricingError> {
+fn check_price(price: Money, sku: &Sku, what: &dyn Fn() -> String) -> Result<Units, PricingError> {
     if price.is_negative() {
         return Err(PricingError::invalid(what(), format!("negative price {price} for {sku}")));
     }
-    if !price.is_exact() {
-        return Err(PricingError::invalid(
+    units_of(price).map_err(|_| {
+        PricingError::invalid(
             what(),
-            format!("price {} for {sku} is finer than the currency's minor units", price.amount()),
-        ));
-    }
-    Ok(())
+            format!(
+                "price {} for {sku} is finer than the currency's minor units or too large",
+                price.amount()
+            ),
+        )
+    })
 }
 
 /// Prices that override the base price for a customer group and/or a period.
@@ -222,112 +215,117 @@ impl PriceBook {
     }
 }
 
-/// One way a SKU can be priced: the base entry (no list) or a list's entry.
-#[derive(Debug, Clone, Copy)]
-struct Candidate<'a> {
+/// One way a SKU can be priced: the base entry (no list) or a list's entry, in minor units.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate<'a> {
     /// `None` for the base price, which ranks below every list.
     list: Option<&'a PriceList>,
-    entry: &'a PriceEntry,
+    currency: Currency,
+    unit: Units,
+    /// (minimum quantity, unit price), largest minimum first.
+    tiers: Vec<(u32, Units)>,
 }
 
 impl Candidate<'_> {
     fn rank(&self) -> i64 {
         self.list.map_or(i64::MIN, |l| i64::from(l.priority))
     }
+
+    /// The unit price for `quantity`, and the tier's minimum quantity if a tier applies.
+    fn unit_for(&self, quantity: u32) -> (Units, Option<u32>) {
+        match self.tiers.iter().find(|t| t.0 <= quantity) {
+            Some(&(min, unit)) => (unit, Some(min)),
+            None => (self.unit, None),
+        }
+    }
 }
 
 /// A chosen unit price.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ChosenPrice<'a> {
-    pub unit_price: Money,
+    pub unit: Units,
     pub list: Option<&'a str>,
     pub tier_min_quantity: Option<u32>,
 }
 
-/// The price book indexed by SKU, candidates sorted by rank (highest first) then list id.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct PriceIndex<'a> {
-    by_sku: HashMap<&'a Sku, Vec<Candidate<'a>>>,
+/// Validates the price book; returns each SKU's candidates sorted by rank (highest first), then
+/// list id.
+pub(crate) fn index(book: &PriceBook) -> Result<HashMap<&Sku, Vec<Candidate<'_>>>, PricingError> {
+    let mut by_sku: HashMap<&Sku, Vec<Candidate<'_>>> = HashMap::new();
+    let mut seen = HashSet::new();
+    for entry in &book.prices {
+        let (unit, tiers) = entry.validate(&|| "price book".to_owned())?;
+        if !seen.insert((&entry.sku, entry.unit_price.currency())) {
+            return Err(PricingError::invalid(
+                "price book",
+                format!("two base prices for {} in {}", entry.sku, entry.unit_price.currency()),
+            ));
+        }
+        let currency = entry.unit_price.currency();
+        by_sku.entry(&entry.sku).or_default().push(Candidate { list: None, currency, unit, tiers });
+    }
+    let mut ids = HashSet::new();
+    for list in &book.lists {
+        let what = || format!("price list {}", list.id);
+        if !ids.insert(list.id.as_str()) {
+            return Err(PricingError::invalid(what(), "two price lists have this id"));
+        }
+        if let (Some(f), Some(u)) = (list.valid_from, list.valid_until)
+            && f >= u
+        {
+            return Err(PricingError::invalid(what(), "valid_from is not before valid_until"));
+        }
+        let mut seen = HashSet::new();
+        for entry in &list.prices {
+            let (unit, tiers) = entry.validate(&what)?;
+            let currency = entry.unit_price.currency();
+            if !seen.insert((&entry.sku, currency)) {
+                return Err(PricingError::invalid(
+                    what(),
+                    format!("two prices for {} in {}", entry.sku, entry.unit_price.currency()),
+                ));
+            }
+            by_sku.entry(&entry.sku).or_default().push(Candidate { list: Some(list), currency, unit, tiers });
+        }
+    }
+    for candidates in by_sku.values_mut() {
+        candidates.sort_by(|a, b| {
+            b.rank().cmp(&a.rank()).then_with(|| a.list.map(|l| &l.id).cmp(&b.list.map(|l| &l.id)))
+        });
+    }
+    Ok(by_sku)
 }
 
-impl<'a> PriceIndex<'a> {
-    pub(crate) fn new(book: &'a PriceBook) -> Result<Self, PricingError> {
-        let mut by_sku: HashMap<&'a Sku, Vec<Candidate<'a>>> = HashMap::new();
-        let mut seen = HashSet::new();
-        for entry in &book.prices {
-            entry.validate(&|| "price book".to_owned())?;
-            if !seen.insert((&entry.sku, entry.unit_price.currency())) {
-                return Err(PricingError::invalid(
-                    "price book",
-                    format!("two base prices for {} in {}", entry.sku, entry.unit_price.currency()),
-                ));
-            }
-            by_sku.entry(&entry.sku).or_default().push(Candidate { list: None, entry });
+/// The unit price of `quantity` units among `candidates` (see the module docs for the rule).
+pub(crate) fn choose<'a>(
+    candidates: &[Candidate<'a>],
+    currency: Currency,
+    quantity: u32,
+    now: DateTime<Utc>,
+    group: Option<&CustomerGroupId>,
+) -> Option<ChosenPrice<'a>> {
+    let mut best: Option<(i64, ChosenPrice<'a>)> = None;
+    for c in candidates {
+        if c.currency != currency {
+            continue;
         }
-        let mut ids = HashSet::new();
-        for list in &book.lists {
-            let what = || format!("price list {}", list.id);
-            if !ids.insert(list.id.as_str()) {
-                return Err(PricingError::invalid(what(), "two price lists have this id"));
-            }
-            if let (Some(f), Some(u)) = (list.valid_from, list.valid_until)
-                && f >= u
-            {
-                return Err(PricingError::invalid(what(), "valid_from is not before valid_until"));
-            }
-            let mut seen = HashSet::new();
-            for entry in &list.prices {
-                entry.validate(&what)?;
-                if !seen.insert((&entry.sku, entry.unit_price.currency())) {
-                    return Err(PricingError::invalid(
-                        what(),
-                        format!("two prices for {} in {}", entry.sku, entry.unit_price.currency()),
-                    ));
-                }
-                by_sku.entry(&entry.sku).or_default().push(Candidate { list: Some(list), entry });
-            }
+        if let Some((rank, _)) = best
+            && c.rank() < rank
+        {
+            break; // sorted by rank: nothing further can win
         }
-        for candidates in by_sku.values_mut() {
-            candidates.sort_by(|a, b| {
-                b.rank().cmp(&a.rank()).then_with(|| a.list.map(|l| &l.id).cmp(&b.list.map(|l| &l.id)))
-            });
+        if c.list.is_some_and(|l| !l.applies(now, group)) {
+            continue;
         }
-        Ok(PriceIndex { by_sku })
+        let (unit, tier) = c.unit_for(quantity);
+        // Same rank: strictly lower price wins; equal prices keep the smaller list id
+        // (candidates are sorted by id within a rank).
+        if best.as_ref().is_none_or(|(_, b)| unit < b.unit) {
+            best = Some((
+                c.rank(),
+                ChosenPrice { unit, list: c.list.map(|l| l.id.as_str()), tier_min_quantity: tier },
+            ));
+        }
     }
-
-    /// The unit price of `quantity` units of `sku` (see the module docs for the rule).
-    pub(crate) fn choose(
-        &self,
-        sku: &Sku,
-        currency: Currency,
-        quantity: u32,
-        now: DateTime<Utc>,
-        group: Option<&CustomerGroupId>,
-    ) -> Option<ChosenPrice<'a>> {
-        let candidates = self.by_sku.get(sku)?;
-        let mut best: Option<(i64, ChosenPrice<'a>)> = None;
-        for c in candidates {
-            if c.entry.unit_price.currency() != currency {
-                continue;
-            }
-            if let Some((rank, _)) = best
-                && c.rank() < rank
-            {
-                break; // sorted by rank: nothing further can win
-            }
-            if c.list.is_some_and(|l| !l.applies(now, group)) {
-                continue;
-            }
-            let (unit_price, tier) = c.entry.unit_price_for(quantity);
-            // Same rank: strictly lower price wins; equal prices keep the smaller list id
-            // (candidates are sorted by id within a rank).
-            if best.as_ref().is_none_or(|(_, b)| unit_price.amount() < b.unit_price.amount()) {
-                best = Some((
-                    c.rank(),
-                    ChosenPrice { unit_price, list: c.list.map(|l| l.id.as_str()), tier_min_quantity: tier },
-                ));
-            }
-        }
-        best.map(|(_, p)| p)
-    }
+    best.map(|(_, p)| p)
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::PricingError;
 use super::item::ItemInfo;
+use super::units::{Ratio, Units, units_of};
 use crate::ids::{CategoryId, CouponCode, CustomerGroupId, PromotionId, Sku};
 use crate::money::{Currency, Money};
 
@@ -305,12 +306,20 @@ pub(crate) enum Phase {
     Shipping,
 }
 
-/// A validated promotion with its percentage pre-divided by 100.
+/// A validated promotion with its numbers in engine form.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Indexed<'a> {
     pub promo: &'a Promotion,
     /// `percent / 100` for percentage benefits, else zero.
-    pub fraction: Decimal,
+    pub ratio: Ratio,
+    /// The fixed amount of an [`Discount::Amount`] benefit, in minor units.
+    pub amount: Units,
+    /// `min_subtotal` in minor units.
+    pub min_subtotal: Option<Units>,
+    /// `max_discount` in minor units.
+    pub cap: Option<Units>,
+    /// The currency of the promotion's amounts, if it has any.
+    pub currency: Option<Currency>,
 }
 
 /// Validates promotions and orders them by phase, priority (highest first), then id.
@@ -331,15 +340,26 @@ pub(crate) fn index(promotions: &[Promotion]) -> Result<Vec<Indexed<'_>>, Pricin
                 format!("coupon {} belongs to two promotions", c.code),
             ));
         }
-        let percent = match &p.benefit {
+        let invalid = |reason: &str| PricingError::invalid(format!("promotion {}", p.id), reason);
+        let units = |m: Money| units_of(m).map_err(|_| invalid("an amount is too large"));
+        let (ratio, amount) = match &p.benefit {
             Benefit::ItemDiscount { discount: Discount::Percent(x), .. }
             | Benefit::OrderDiscount { discount: Discount::Percent(x) }
-            | Benefit::BuyXGetY { percent_off: x, .. } => *x,
-            _ => Decimal::ZERO,
+            | Benefit::BuyXGetY { percent_off: x, .. } => {
+                (Ratio::percent(*x).ok_or_else(|| invalid("the percentage has too many digits"))?, 0)
+            }
+            Benefit::ItemDiscount { discount: Discount::Amount(m), .. }
+            | Benefit::OrderDiscount { discount: Discount::Amount(m) } => (Ratio::ZERO, units(*m)?),
+            Benefit::FreeShipping => (Ratio::ZERO, 0),
         };
-        // Exact: a percentage in 0..=100 divided by 100 only shifts the scale.
-        let fraction = percent.checked_div(Decimal::ONE_HUNDRED).unwrap_or(Decimal::ZERO);
-        out.push(Indexed { promo: p, fraction });
+        out.push(Indexed {
+            promo: p,
+            ratio,
+            amount,
+            min_subtotal: p.min_subtotal.map(units).transpose()?,
+            cap: p.max_discount.map(units).transpose()?,
+            currency: p.currency(),
+        });
     }
     out.sort_by(|a, b| {
         (a.promo.phase(), b.promo.priority, &a.promo.id).cmp(&(

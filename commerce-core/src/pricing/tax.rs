@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::PricingError;
 use super::priced::TaxLine;
+use super::units::{Ratio, Units, add, allocate, money, sub};
 use crate::ids::{Region, TaxClass};
-use crate::money::{Currency, Money, MoneyError, Rounding};
+use crate::money::{Currency, Rounding};
 
 /// Whether catalog prices include tax.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,8 +67,10 @@ impl TaxRule {
 #[derive(Debug, Clone, Copy)]
 struct Entry<'a> {
     rule: &'a TaxRule,
-    /// `rate / 100`.
-    fraction: Decimal,
+    /// `rate / 100`: the tax on a tax-exclusive amount.
+    exclusive: Ratio,
+    /// `rate / (100 + rate)`: the tax inside a tax-inclusive amount.
+    included: Ratio,
 }
 
 /// Tax rules indexed by class, most specific region first.
@@ -96,12 +99,12 @@ impl<'a> TaxIndex<'a> {
             if rule.rate.is_sign_negative() && !rule.rate.is_zero() {
                 return Err(PricingError::invalid(what(), "negative rate"));
             }
-            let fraction = rule
-                .rate
-                .checked_div(Decimal::ONE_HUNDRED)
-                .ok_or(MoneyError::Overflow { operation: "tax rate" })?;
+            let (Some(exclusive), Some(included)) = (Ratio::percent(rule.rate), Ratio::included(rule.rate))
+            else {
+                return Err(PricingError::invalid(what(), "the rate has too many digits"));
+            };
             index.by_class.entry(&rule.tax_class).or_default().push(index.rules.len());
-            index.rules.push(Entry { rule, fraction });
+            index.rules.push(Entry { rule, exclusive, included });
         }
         for ids in index.by_class.values_mut() {
             // Longest region code first: `US-CA` before `US` (nested regions only grow).
@@ -123,68 +126,61 @@ impl<'a> TaxIndex<'a> {
         self.rules.get(rule).map_or(Decimal::ZERO, |e| e.rule.rate)
     }
 
-    fn tax_on(&self, rule: usize, amount: Money, mode: TaxMode) -> Result<Money, MoneyError> {
-        let Some(e) = self.rules.get(rule) else { return Ok(Money::zero(amount.currency())) };
-        let overflow = MoneyError::Overflow { operation: "tax" };
+    fn tax_on(
+        &self,
+        rule: usize,
+        amount: Units,
+        mode: TaxMode,
+        rounding: Rounding,
+    ) -> Result<Units, PricingError> {
+        let Some(e) = self.rules.get(rule) else { return Ok(0) };
         match mode {
-            TaxMode::Exclusive => amount.mul_rate(e.fraction),
-            TaxMode::Inclusive => {
-                // amount x rate / (100 + rate), in this order so that exact cases stay exact.
-                let divisor = e.rule.rate.checked_add(Decimal::ONE_HUNDRED).ok_or(overflow.clone())?;
-                let tax = amount
-                    .amount()
-                    .checked_mul(e.rule.rate)
-                    .and_then(|x| x.checked_div(divisor))
-                    .ok_or(overflow)?;
-                Ok(Money::new(tax, amount.currency()))
-            }
+            TaxMode::Exclusive => e.exclusive.of(amount, rounding),
+            TaxMode::Inclusive => e.included.of(amount, rounding),
         }
     }
 
     /// Taxes `members` (each an optional rule and a taxable amount: net of discounts, and tax
-    /// included in inclusive mode). Returns each member's tax and the breakdown by rate, sorted
-    /// by rule id.
+    /// included in inclusive mode) into `taxes` (one per member). Returns the breakdown by rate,
+    /// sorted by rule id.
     pub(crate) fn compute(
         &self,
-        members: &[(Option<usize>, Money)],
+        members: &[(Option<usize>, Units)],
         currency: Currency,
-        mode: TaxMode,
-        level: TaxRounding,
-        rounding: Rounding,
-    ) -> Result<(Vec<Money>, Vec<TaxLine>), PricingError> {
-        let zero = Money::zero(currency);
-        let mut taxes = vec![zero; members.len()];
+        (mode, level, rounding): (TaxMode, TaxRounding, Rounding),
+        taxes: &mut Vec<Units>,
+    ) -> Result<Vec<TaxLine>, PricingError> {
+        taxes.clear();
+        taxes.resize(members.len(), 0);
         // (rule, sum of amounts, sum of taxes)
-        let mut groups: Vec<(usize, Money, Money)> = Vec::new();
+        let mut groups: Vec<(usize, Units, Units)> = Vec::new();
         for (i, &(rule, amount)) in members.iter().enumerate() {
             let Some(rule) = rule else { continue };
             let g = match groups.iter().position(|g| g.0 == rule) {
                 Some(g) => g,
                 None => {
-                    groups.push((rule, zero, zero));
+                    groups.push((rule, 0, 0));
                     groups.len() - 1
                 }
             };
-            groups[g].1 = groups[g].1.checked_add(amount)?;
+            groups[g].1 = add(groups[g].1, amount)?;
             if level == TaxRounding::PerLine {
-                let tax = self.tax_on(rule, amount, mode)?.round(rounding);
+                let tax = self.tax_on(rule, amount, mode, rounding)?;
                 taxes[i] = tax;
-                groups[g].2 = groups[g].2.checked_add(tax)?;
+                groups[g].2 = add(groups[g].2, tax)?;
             }
         }
         if level == TaxRounding::PerOrder {
-            let mut weights = Vec::new();
+            let (mut weights, mut shares) = (Vec::new(), Vec::new());
             for g in &mut groups {
-                let tax = self.tax_on(g.0, g.1, mode)?.round(rounding);
-                g.2 = tax;
-                if tax.is_zero() {
+                g.2 = self.tax_on(g.0, g.1, mode, rounding)?;
+                if g.2 == 0 {
                     continue;
                 }
                 weights.clear();
-                weights.extend(
-                    members.iter().map(|&(r, m)| if r == Some(g.0) { m.amount() } else { Decimal::ZERO }),
-                );
-                for (i, share) in tax.allocate(&weights)?.into_iter().enumerate() {
+                weights.extend(members.iter().map(|&(r, m)| if r == Some(g.0) { m } else { 0 }));
+                allocate(g.2, &weights, &mut shares)?;
+                for (i, &share) in shares.iter().enumerate() {
                     if members[i].0 == Some(g.0) {
                         taxes[i] = share;
                     }
@@ -196,17 +192,17 @@ impl<'a> TaxIndex<'a> {
             let Some(e) = self.rules.get(rule) else { continue };
             let taxable_base = match mode {
                 TaxMode::Exclusive => base,
-                TaxMode::Inclusive => base.checked_sub(tax)?,
+                TaxMode::Inclusive => sub(base, tax)?,
             };
             lines.push(TaxLine {
                 rate_id: e.rule.id.clone(),
                 name: e.rule.name.clone(),
                 rate: e.rule.rate,
-                taxable_base,
-                amount: tax,
+                taxable_base: money(taxable_base, currency),
+                amount: money(tax, currency),
             });
         }
         lines.sort_by(|a, b| a.rate_id.cmp(&b.rate_id));
-        Ok((taxes, lines))
+        Ok(lines)
     }
 }

@@ -122,6 +122,60 @@ pub fn shipping_methods() -> Vec<ShippingMethod> {
     ]
 }
 
+pub fn item_pct(id: &str, target: Target, pct: &str) -> Promotion {
+    Promotion::new(
+        pid(id),
+        format!("{pct}% off {id}"),
+        Benefit::ItemDiscount { target, discount: Discount::Percent(dec(pct)) },
+    )
+}
+pub fn item_off(id: &str, target: Target, each: &str) -> Promotion {
+    Promotion::new(
+        pid(id),
+        format!("{each} off {id}"),
+        Benefit::ItemDiscount { target, discount: Discount::Amount(usd(each)) },
+    )
+}
+pub fn order_pct(id: &str, pct: &str) -> Promotion {
+    Promotion::new(
+        pid(id),
+        format!("{pct}% off the order"),
+        Benefit::OrderDiscount { discount: Discount::Percent(dec(pct)) },
+    )
+}
+pub fn order_off(id: &str, amount: &str) -> Promotion {
+    Promotion::new(
+        pid(id),
+        format!("{amount} off the order"),
+        Benefit::OrderDiscount { discount: Discount::Amount(usd(amount)) },
+    )
+}
+pub fn bxgy(id: &str, target: Target, buy: u32, get: u32, pct: &str) -> Promotion {
+    Promotion::new(
+        pid(id),
+        format!("buy {buy} get {get}"),
+        Benefit::BuyXGetY { target, buy, get, percent_off: dec(pct) },
+    )
+}
+pub fn free_ship(id: &str) -> Promotion {
+    Promotion::new(pid(id), "Free shipping", Benefit::FreeShipping)
+}
+pub fn clothing() -> Target {
+    Target::Categories(vec![cat(CLOTHING)])
+}
+pub fn skus(s: &[&str]) -> Target {
+    Target::Skus(s.iter().map(|x| sku(x)).collect())
+}
+
+pub type Table = Vec<(&'static str, Scenario, Expect)>;
+
+/// Checks every row of a table of examples.
+pub fn run(table: Table) {
+    for (name, scenario, expected) in table {
+        check(name, scenario, expected);
+    }
+}
+
 /// One pricing situation, built from the fixture shop.
 #[derive(Clone)]
 pub struct Scenario {

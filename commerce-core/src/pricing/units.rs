@@ -1,0 +1,308 @@
+//! Integer minor units: the engine's internal arithmetic.
+//!
+//! Every amount the engine reads is validated to be exact in minor units and to fit an `i64`,
+//! so the engine computes in integer minor units (cents for USD) with checked operations and
+//! converts back to [`Money`] only for the output. Rates are exact fractions; rounding is an
+//! integer division with the configured [`Rounding`]. This is both exact and fast.
+
+use std::hash::{BuildHasherDefault, Hasher};
+
+use rust_decimal::Decimal;
+
+use super::error::PricingError;
+use crate::money::{Currency, Money, MoneyError, Rounding};
+
+/// An amount in minor units of the cart's currency.
+pub(crate) type Units = i64;
+
+pub(crate) fn overflow(operation: &'static str) -> PricingError {
+    PricingError::Money(MoneyError::Overflow { operation })
+}
+
+/// Checked `a + b`.
+pub(crate) fn add(a: Units, b: Units) -> Result<Units, PricingError> {
+    a.checked_add(b).ok_or_else(|| overflow("add"))
+}
+
+/// Checked `a - b`.
+pub(crate) fn sub(a: Units, b: Units) -> Result<Units, PricingError> {
+    a.checked_sub(b).ok_or_else(|| overflow("subtract"))
+}
+
+/// `money` in minor units, or why it cannot be used: not exact, or too large.
+pub(crate) fn units_of(money: Money) -> Result<Units, MoneyError> {
+    money.to_minor_units()
+}
+
+/// Back to money.
+pub(crate) fn money(units: Units, currency: Currency) -> Money {
+    Money::from_minor_units(units, currency)
+}
+
+/// `n / d` rounded with `mode`, for `d > 0`.
+fn div_round(n: i128, d: i128, mode: Rounding) -> i128 {
+    // Fast path: both fit 64 bits (the usual case), where division is much cheaper.
+    if let (Ok(n), Ok(d)) = (i64::try_from(n), i64::try_from(d)) {
+        return i128::from(div_round_64(n, d, mode));
+    }
+    let (q, r) = (n / d, n % d);
+    round_quotient(q, r, d, n < 0, mode)
+}
+
+fn div_round_64(n: i64, d: i64, mode: Rounding) -> i64 {
+    let (q, r) = (n / d, n % d);
+    // Cannot overflow: |q| <= |n| and the adjustment is at most one unit towards a bound.
+    i64::try_from(round_quotient(i128::from(q), i128::from(r), i128::from(d), n < 0, mode)).unwrap_or(q)
+}
+
+/// Rounds the truncated quotient `q` (remainder `r`, same sign as the dividend) of a division
+/// by `d > 0`.
+fn round_quotient(q: i128, r: i128, d: i128, negative: bool, mode: Rounding) -> i128 {
+    if r == 0 {
+        return q;
+    }
+    let away = if negative { q - 1 } else { q + 1 };
+    let twice = r.unsigned_abs() * 2;
+    let d = d.unsigned_abs();
+    match mode {
+        Rounding::TowardZero => q,
+        Rounding::AwayFromZero => away,
+        Rounding::HalfUp => {
+            if twice >= d {
+                away
+            } else {
+                q
+            }
+        }
+        Rounding::HalfEven => {
+            if twice > d || (twice == d && q % 2 != 0) {
+                away
+            } else {
+                q
+            }
+        }
+    }
+}
+
+/// An exact non-negative fraction `num / den`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ratio {
+    num: i128,
+    den: i128,
+}
+
+impl Ratio {
+    pub(crate) const ZERO: Ratio = Ratio { num: 0, den: 1 };
+
+    fn new(num: i128, den: i128) -> Ratio {
+        let g = gcd(num, den).max(1);
+        Ratio { num: num / g, den: den / g }
+    }
+
+    /// `d` as a fraction `m / 10^s`, for `d >= 0`.
+    fn decimal(d: Decimal) -> Option<(i128, i128)> {
+        let d = d.normalize();
+        if d.is_sign_negative() && !d.is_zero() {
+            return None;
+        }
+        Some((d.mantissa(), 10i128.checked_pow(d.scale())?))
+    }
+
+    /// `percent / 100` (`10` is one tenth).
+    pub(crate) fn percent(percent: Decimal) -> Option<Ratio> {
+        let (m, p) = Self::decimal(percent)?;
+        Some(Ratio::new(m, p.checked_mul(100)?))
+    }
+
+    /// `rate / (100 + rate)`: the tax included in a tax-inclusive amount.
+    pub(crate) fn included(rate: Decimal) -> Option<Ratio> {
+        let (m, p) = Self::decimal(rate)?;
+        Some(Ratio::new(m, p.checked_mul(100)?.checked_add(m)?))
+    }
+
+    /// `amount x self`, rounded with `mode`.
+    pub(crate) fn of(&self, amount: Units, mode: Rounding) -> Result<Units, PricingError> {
+        self.of_part(amount, 1, 1, mode)
+    }
+
+    /// `amount x k / n x self`, rounded once with `mode` (`n > 0`).
+    pub(crate) fn of_part(
+        &self,
+        amount: Units,
+        k: u64,
+        n: u64,
+        mode: Rounding,
+    ) -> Result<Units, PricingError> {
+        if self.num == 0 {
+            return Ok(0);
+        }
+        let num = i128::from(amount)
+            .checked_mul(i128::from(k))
+            .and_then(|x| x.checked_mul(self.num))
+            .ok_or_else(|| overflow("rate"))?;
+        let den = self.den.checked_mul(i128::from(n)).ok_or_else(|| overflow("rate"))?;
+        Units::try_from(div_round(num, den, mode)).map_err(|_| overflow("rate"))
+    }
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    a = a.abs();
+    b = b.abs();
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Splits `total >= 0` over non-negative `weights` by the rule of [`Money::allocate`]: each part
+/// is the floor of its exact share, and the leftover units go to the largest remainders, ties
+/// to the earlier index. Computed exactly in integers. All zero weights give all zero parts
+/// (the caller never allocates a non-zero total over zero weights).
+pub(crate) fn allocate(total: Units, weights: &[Units], out: &mut Vec<Units>) -> Result<(), PricingError> {
+    out.clear();
+    let sum = weights
+        .iter()
+        .try_fold(0i128, |s, &w| s.checked_add(i128::from(w)))
+        .ok_or_else(|| overflow("allocate"))?;
+    if sum <= 0 || total == 0 {
+        out.resize(weights.len(), 0);
+        return Ok(());
+    }
+    out.reserve(weights.len());
+    let mut assigned: i128 = 0;
+    // (remainder, index) of parts that may take a leftover unit
+    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
+    let sum64 = i64::try_from(sum).ok();
+    for (i, &w) in weights.iter().enumerate() {
+        let p = i128::from(total).checked_mul(i128::from(w)).ok_or_else(|| overflow("allocate"))?;
+        // 64-bit division when it fits: much cheaper than 128-bit.
+        let (q, r) = match (i64::try_from(p), sum64) {
+            (Ok(p), Some(s)) => (i128::from(p / s), i128::from(p % s)),
+            _ => (p / sum, p % sum),
+        };
+        out.push(Units::try_from(q).map_err(|_| overflow("allocate"))?);
+        assigned += q;
+        if r > 0 {
+            remainders.push((r, i));
+        }
+    }
+    let leftover = usize::try_from(i128::from(total) - assigned).map_err(|_| overflow("allocate"))?;
+    if leftover > 0 {
+        // Largest remainder first; the stable sort keeps index order among equals.
+        remainders.sort_by_key(|r| std::cmp::Reverse(r.0));
+        for &(_, i) in remainders.iter().take(leftover) {
+            out[i] += 1;
+        }
+    }
+    Ok(())
+}
+
+/// A fast hasher for the SKU index (FxHash). The index's keys come from the shop's own data, so
+/// a keyed hash buys nothing there.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write(&(i as u64).to_le_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    #[test]
+    fn rounding_modes() {
+        // (n, d, mode, expected)
+        let cases = [
+            (5, 2, Rounding::HalfEven, 2),   // 2.5 -> 2
+            (7, 2, Rounding::HalfEven, 4),   // 3.5 -> 4
+            (-5, 2, Rounding::HalfEven, -2), // -2.5 -> -2
+            (5, 2, Rounding::HalfUp, 3),
+            (-5, 2, Rounding::HalfUp, -3),
+            (29, 10, Rounding::TowardZero, 2),
+            (21, 10, Rounding::AwayFromZero, 3),
+            (-21, 10, Rounding::AwayFromZero, -3),
+            (26, 10, Rounding::HalfEven, 3),
+            (24, 10, Rounding::HalfUp, 2),
+        ];
+        for (n, d, mode, want) in cases {
+            assert_eq!(div_round(n, d, mode), want, "{n}/{d} {mode:?}");
+        }
+    }
+
+    #[test]
+    fn ratios() {
+        // 59.97 x 10% = 5.997 -> 6.00
+        assert_eq!(Ratio::percent(dec!(10)).unwrap().of(5997, Rounding::HalfEven).unwrap(), 600);
+        // 12.50 x 5% = 0.625 -> 0.62 half-even, 0.63 half-up
+        assert_eq!(Ratio::percent(dec!(5)).unwrap().of(1250, Rounding::HalfEven).unwrap(), 62);
+        assert_eq!(Ratio::percent(dec!(5)).unwrap().of(1250, Rounding::HalfUp).unwrap(), 63);
+        // 59.97 x 10/110 = 5.4518 -> 5.45
+        assert_eq!(Ratio::included(dec!(10)).unwrap().of(5997, Rounding::HalfEven).unwrap(), 545);
+        // 7.25% reduces to 29/400
+        assert_eq!(Ratio::percent(dec!(7.250)).unwrap(), Ratio { num: 29, den: 400 });
+        assert!(Ratio::percent(dec!(-1)).is_none());
+    }
+
+    fn any_rounding() -> impl Strategy<Value = Rounding> {
+        prop_oneof![
+            Just(Rounding::HalfEven),
+            Just(Rounding::HalfUp),
+            Just(Rounding::TowardZero),
+            Just(Rounding::AwayFromZero)
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// The integer allocation is `Money::allocate`'s rule.
+        #[test]
+        fn allocation_matches_money_allocate(total in 0i64..10_000_000, weights in proptest::collection::vec(0i64..1_000_000, 1..30)) {
+            prop_assume!(weights.iter().any(|w| *w > 0));
+            let mut out = Vec::new();
+            allocate(total, &weights, &mut out).unwrap();
+            let ws: Vec<Decimal> = weights.iter().map(|&w| Decimal::from(w)).collect();
+            prop_assert_eq!(out, crate::money::allocate_minor(total, &ws).unwrap());
+        }
+
+        /// Integer rate application equals exact decimal arithmetic rounded once.
+        #[test]
+        fn ratio_matches_decimal(amount in 0i64..1_000_000_000_000, pct in 0i64..=100_000, scale in 0u32..=3, mode in any_rounding()) {
+            let percent = Decimal::new(pct, scale);
+            let got = Ratio::percent(percent).unwrap().of(amount, mode).unwrap();
+            let exact = Decimal::from(amount) * percent / Decimal::ONE_HUNDRED;
+            prop_assert_eq!(Decimal::from(got), mode.round(exact, 0));
+        }
+    }
+}
