@@ -11,7 +11,8 @@
 //! Notifications arrive duplicated and out of order, so `observe` is forward-only: replaying an
 //! observation is a no-op ([`Observed::Unchanged`]) and a late `Authorized` after `Captured` never
 //! moves the payment backwards. Money wins over failure: a capture reported after the payment
-//! expired or failed is recorded (the money was taken) and flagged as late, so the host can act.
+//! failed is recorded (the buyer retried and succeeded); after it expired or was voided it is
+//! recorded too and flagged as late, so the host can act.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -432,8 +433,10 @@ impl Payment {
                 if amount.amount() <= self.captured.amount() || amount.is_zero() {
                     return Ok(Observed::Unchanged);
                 }
-                let late =
-                    matches!(from, PaymentStatus::Expired | PaymentStatus::Failed | PaymentStatus::Voided);
+                // A capture after a failure is a retry that worked (a buyer may try another card
+                // on the same Stripe intent); after expiry or a void it is money for an order
+                // that may be gone.
+                let late = matches!(from, PaymentStatus::Expired | PaymentStatus::Voided);
                 let increment = amount.checked_sub(self.captured)?;
                 if self.authorized.is_zero() {
                     next.authorized = *amount;

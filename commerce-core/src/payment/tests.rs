@@ -89,6 +89,9 @@ fn late_capture_after_expiry_is_kept_and_flagged() {
     assert_eq!(changed, vec![true, true]);
     assert_eq!(p.status, PaymentStatus::Captured);
     assert!(p.late_capture);
+    // after a failure, a capture is a retry that worked: not late
+    let (p, _) = run(dec!(10), &[GatewayStatus::Failed { reason: "declined".into() }, cap(dec!(10))]);
+    assert_eq!((p.status, p.late_capture), (PaymentStatus::Captured, false));
 }
 
 #[test]
