@@ -4,7 +4,9 @@
 //! (`SQLITE_BENCH_ORDERS=<n>` orders per run, default 300; `SQLITE_BENCH_RUNS=<n>` runs, default 5).
 //!
 //! For `synchronous` = NORMAL and FULL, with one writer task and with 16 concurrent tasks, each
-//! run times N orders of a 10-line cart and prints the median rate of the runs:
+//! run times N orders of a 10-line cart per measure and prints the median rate of the runs. The
+//! measures alternate in batches of 32 within a run (paired, so background load and database
+//! growth affect them alike):
 //! - **store place_order**: `SqliteStore::place_order` alone (stock conversion, order, 10 lines,
 //!   payment record, outbox event, idempotency key, checkout, reservation, cart). The requests are
 //!   built before the clock starts, exactly as the engine builds them, over prepared checkouts
@@ -19,6 +21,9 @@
 //!
 //! Every mode uses one writer connection per store (tasks queue for it), as `SqliteStore` does.
 
+// Rates and ratios of timings are floats; no money is computed here.
+#![allow(clippy::float_arithmetic)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,17 +35,21 @@ use commerce_core::ids::{CartId, CheckoutId, EventId, OrderId, PaymentId, Reserv
 use commerce_core::inventory::{Reservation, ReservationStatus, StockLine, canonical_lines};
 use commerce_core::order::{Order, OrderLine, OrderStatus};
 use commerce_core::payment::Payment;
-use commerce_core::ports::storage::{CartStore, CheckoutStore, InventoryStore, OrderStore, PlaceOrder, Store};
+use commerce_core::ports::storage::{
+    CartStore, CheckoutStore, InventoryStore, OrderStore, PlaceOrder, Store,
+};
 use commerce_core::{Currency, engine::UNASSIGNED_PROVIDER};
 use commerce_storage::SqliteStore;
 use commerce_storage::sqlite::Synchronous;
 use commerce_storage::testkit::Harness;
 use rust_decimal::Decimal;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 const LINES: usize = 10;
 const TASKS: usize = 16;
+/// Items per measure between switches of measure.
+const BATCH: usize = 32;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -66,7 +75,9 @@ impl Bench {
         let prep_h = Harness::new(prep.clone() as Arc<dyn Store>);
         let mut skus = Vec::new();
         for i in 0..LINES {
-            skus.push(prep_h.seed(&format!("BENCH-{i:02}"), Decimal::new(1999 + i as i64, 2), 1_000_000_000).await);
+            skus.push(
+                prep_h.seed(&format!("BENCH-{i:02}"), Decimal::new(1999 + i as i64, 2), 1_000_000_000).await,
+            );
         }
         let lines: Vec<(&Sku, u32)> = skus.iter().map(|s| (s, 2)).collect();
         let id = prep_h.checkout(&lines, None, None).await.expect("template checkout");
@@ -92,7 +103,11 @@ impl Bench {
         self.prep.save_cart(&Cart::new(c.cart_id, Currency::USD), None).await.expect("cart");
         c.version = self.prep.save_checkout(&c, None).await.expect("checkout");
         let lines = canonical_lines(
-            quote.priced.lines.iter().map(|l| StockLine { sku: l.sku.clone(), quantity: i64::from(l.quantity.get()) }),
+            quote
+                .priced
+                .lines
+                .iter()
+                .map(|l| StockLine { sku: l.sku.clone(), quantity: i64::from(l.quantity.get()) }),
         );
         let r = Reservation {
             id: quote.reservation_id,
@@ -119,7 +134,12 @@ impl Bench {
             .iter()
             .map(|l| OrderLine {
                 sku: l.sku.clone(),
-                name: self.names.iter().find(|(s, _)| s == &l.sku).map(|(_, n)| n.clone()).unwrap_or_default(),
+                name: self
+                    .names
+                    .iter()
+                    .find(|(s, _)| s == &l.sku)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default(),
                 quantity: l.quantity.get(),
                 fulfilled: 0,
                 unit_price: l.unit_price,
@@ -142,8 +162,13 @@ impl Bench {
             placed_at: now,
             updated_at: now,
         };
-        let payment =
-            Payment::new(PaymentId::from_uuid(self.prep_h.uuid()), order_id, UNASSIGNED_PROVIDER, order.total(), now);
+        let payment = Payment::new(
+            PaymentId::from_uuid(self.prep_h.uuid()),
+            order_id,
+            UNASSIGNED_PROVIDER,
+            order.total(),
+            now,
+        );
         let events = vec![Event {
             id: EventId::from_uuid(self.prep_h.uuid()),
             occurred_at: now,
@@ -175,14 +200,13 @@ impl Bench {
     }
 }
 
-/// Runs `items` through `work` on `tasks` tasks; returns items per second.
-async fn timed<T, F, Fut>(items: Vec<T>, tasks: usize, work: F) -> f64
+/// Runs `items` through `work` on `tasks` tasks; returns the time it took.
+async fn timed<T, F, Fut>(items: Vec<T>, tasks: usize, work: F) -> Duration
 where
     T: Send + 'static,
     F: Fn(T) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
-    let n = items.len();
     let work = Arc::new(work);
     let mut chunks: Vec<Vec<T>> = (0..tasks).map(|_| Vec::new()).collect();
     for (i, item) in items.into_iter().enumerate() {
@@ -203,7 +227,7 @@ where
     for h in handles {
         h.await.expect("task");
     }
-    n as f64 / start.elapsed().max(Duration::from_nanos(1)).as_secs_f64()
+    start.elapsed()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -294,7 +318,11 @@ mod hand {
                     serde_json::to_string(&r.payment.refunds).expect("json"),
                     serde_json::to_string(&r.payment.history).expect("json"),
                 ],
-                event: [r.events[0].id.to_string(), serde_json::to_string(&r.events[0]).expect("json"), now.clone()],
+                event: [
+                    r.events[0].id.to_string(),
+                    serde_json::to_string(&r.events[0]).expect("json"),
+                    now.clone(),
+                ],
                 key: [r.idempotency_key.clone(), r.fingerprint.clone()],
                 cart_id: r.cart_id.to_string(),
             }
@@ -367,7 +395,15 @@ mod hand {
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (i, (sku, name, qty, unit, total)) in self.lines.iter().enumerate() {
-                q = q.bind(&self.order[0]).bind(i as i64).bind(sku).bind(name).bind(qty).bind(unit).bind(total).bind(self.currency);
+                q = q
+                    .bind(&self.order[0])
+                    .bind(i as i64)
+                    .bind(sku)
+                    .bind(name)
+                    .bind(qty)
+                    .bind(unit)
+                    .bind(total)
+                    .bind(self.currency);
             }
             q.execute(&mut *tx).await.expect("lines");
             sqlx::query(
@@ -407,7 +443,11 @@ mod hand {
                 .execute(&mut *tx)
                 .await
                 .expect("key");
-            sqlx::query("DELETE FROM carts WHERE id = ?").bind(&self.cart_id).execute(&mut *tx).await.expect("cart");
+            sqlx::query("DELETE FROM carts WHERE id = ?")
+                .bind(&self.cart_id)
+                .execute(&mut *tx)
+                .await
+                .expect("cart");
             tx.commit().await.expect("commit");
         }
     }
@@ -446,7 +486,8 @@ async fn writer_pool(path: &str, sync: Synchronous) -> SqlitePool {
 fn main() {
     let orders = env_usize("SQLITE_BENCH_ORDERS", 300);
     let runs = env_usize("SQLITE_BENCH_RUNS", 5);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("runtime");
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     println!("sqlite place_order: {LINES}-line carts, {orders} orders per run, median of {runs} runs");
     println!("{:<7} {:>5}  {:<28} {:>12}", "sync", "tasks", "measure", "per second");
@@ -458,62 +499,58 @@ fn main() {
             for tasks in [1, TASKS] {
                 let (mut store, mut handw, mut engine, mut insert) = (vec![], vec![], vec![], vec![]);
                 for _ in 0..runs {
-                    let mut reqs = Vec::with_capacity(orders);
-                    for _ in 0..orders {
-                        let c = b.prepare().await;
-                        reqs.push(b.request(&c));
-                    }
-                    let s = b.timed.clone();
-                    store.push(
-                        timed(reqs, tasks, move |r| {
+                    // The measures alternate in small batches, so that load from other processes
+                    // and the growing database affect them alike; each run's rate is the items
+                    // over the summed time of its batches.
+                    let mut spent = [Duration::ZERO; 4];
+                    for _ in 0..orders.div_ceil(BATCH) {
+                        let mut reqs = Vec::with_capacity(BATCH);
+                        let mut txs = Vec::with_capacity(BATCH);
+                        let mut ids = Vec::with_capacity(BATCH);
+                        for _ in 0..BATCH {
+                            reqs.push(b.request(&b.prepare().await));
+                            txs.push(hand::HandOrder::new(&b.request(&b.prepare().await)));
+                            ids.push(b.prepare().await.id);
+                        }
+                        let s = b.timed.clone();
+                        spent[0] += timed(reqs, tasks, move |r| {
                             let s = s.clone();
                             async move {
                                 s.place_order(r).await.expect("place_order");
                             }
                         })
-                        .await,
-                    );
-
-                    let mut txs = Vec::with_capacity(orders);
-                    for _ in 0..orders {
-                        let c = b.prepare().await;
-                        txs.push(hand::HandOrder::new(&b.request(&c)));
-                    }
-                    let p = pool.clone();
-                    handw.push(
-                        timed(txs, tasks, move |t| {
+                        .await;
+                        let p = pool.clone();
+                        spent[1] += timed(txs, tasks, move |t| {
                             let p = p.clone();
                             async move { t.run(&p).await }
                         })
-                        .await,
-                    );
-
-                    let mut ids = Vec::with_capacity(orders);
-                    for _ in 0..orders {
-                        ids.push(b.prepare().await.id);
-                    }
-                    let bb = b.clone();
-                    engine.push(
-                        timed(ids, tasks, move |id| {
+                        .await;
+                        let bb = b.clone();
+                        spent[2] += timed(ids, tasks, move |id| {
                             let bb = bb.clone();
                             async move {
                                 let key = format!("engine-{}", bb.timed_h.uuid());
                                 bb.timed_h.engine.place_order(id, &key).await.expect("engine place_order");
                             }
                         })
-                        .await,
-                    );
-
-                    let p = pool.clone();
-                    insert.push(
-                        timed((0..orders * 4).collect::<Vec<usize>>(), tasks, move |_| {
+                        .await;
+                        let p = pool.clone();
+                        spent[3] += timed((0..BATCH * 4).collect::<Vec<usize>>(), tasks, move |_| {
                             let p = p.clone();
                             async move { hand::insert_one(&p).await }
                         })
-                        .await,
-                    );
+                        .await;
+                    }
+                    let n = (orders.div_ceil(BATCH) * BATCH) as f64;
+                    let rate = |d: Duration| n / d.max(Duration::from_nanos(1)).as_secs_f64();
+                    store.push(rate(spent[0]));
+                    handw.push(rate(spent[1]));
+                    engine.push(rate(spent[2]));
+                    insert.push(4.0 * rate(spent[3]));
                 }
-                let (store, handw, engine, insert) = (median(store), median(handw), median(engine), median(insert));
+                let (store, handw, engine, insert) =
+                    (median(store), median(handw), median(engine), median(insert));
                 let name = format!("{sync:?}").to_uppercase();
                 for (measure, rate) in [
                     ("store place_order", store),

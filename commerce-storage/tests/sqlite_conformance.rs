@@ -13,7 +13,8 @@ mod file {
 
     commerce_storage::conformance_tests!(|| async {
         let path = super::sqlite_support::fresh_db("kit");
-        let store = SqliteStore::open(path.to_str().expect("utf-8 path")).await.expect("open the database file");
+        let store =
+            SqliteStore::open(path.to_str().expect("utf-8 path")).await.expect("open the database file");
         assert!(store.capabilities().durable);
         Some(Arc::new(store) as Arc<dyn Store>)
     });

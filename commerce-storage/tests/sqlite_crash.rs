@@ -25,8 +25,10 @@ use commerce_core::customer::{Address, Email};
 use commerce_core::engine::Commerce;
 use commerce_core::ids::{OrderId, Region, ShippingMethodId, Sku};
 use commerce_core::ports::IdGenerator;
+use commerce_core::ports::storage::{
+    InventoryStore, OrderQuery, OrderStore, OutboxStore, PaymentStore, Store,
+};
 use commerce_core::{Currency, Quantity};
-use commerce_core::ports::storage::{InventoryStore, OrderQuery, OrderStore, OutboxStore, PaymentStore, Store};
 use commerce_storage::SqliteStore;
 use commerce_storage::testkit::Harness;
 use rust_decimal::Decimal;
@@ -112,7 +114,8 @@ fn run_child_until_killed(path: &str, round: usize) -> Vec<OrderId> {
     // Kill at a random point of the next order's placement: after a random fraction of the
     // time one order took so far. The child is placing the rest of its batch.
     let per_order = first_at.map_or(Duration::ZERO, |t| t.elapsed() / (ORDERS_PER_ROUND as u32 - 1));
-    let fraction = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().subsec_nanos() % 1000;
+    let fraction =
+        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().subsec_nanos() % 1000;
     std::thread::sleep(per_order * fraction / 1000);
     assert!(child.try_wait().expect("poll the child").is_none(), "round {round}: the child exited by itself");
     child.kill().expect("SIGKILL the child");
@@ -203,7 +206,8 @@ fn child(path: &str) {
 async fn verify(path: &str, reported: &HashSet<OrderId>, kills: usize) {
     let store = SqliteStore::open(path).await.expect("reopen after the kill");
     let raw = sqlx::SqlitePool::connect(&format!("sqlite://{path}")).await.expect("raw connection");
-    let orders = store.list_orders(&OrderQuery { limit: u64::MAX, ..Default::default() }).await.unwrap().items;
+    let orders =
+        store.list_orders(&OrderQuery { limit: u64::MAX, ..Default::default() }).await.unwrap().items;
     let placed: HashSet<OrderId> = store
         .all_events(u32::MAX)
         .await
