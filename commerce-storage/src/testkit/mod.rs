@@ -38,6 +38,7 @@ pub const BEHAVIOURS: &[&str] = &[
     "refund_bounds",
     "confirm_and_notification_race",
     "payment_expiry_cancels_order",
+    "long_gateway_references",
     "outbox_claims_are_exclusive",
     "outbox_retries_and_dead_letters",
     "idempotency_records",
@@ -62,6 +63,7 @@ pub async fn run_one(name: &str, store: Arc<dyn Store>) {
         "refund_bounds" => refund_bounds(store).await,
         "confirm_and_notification_race" => confirm_and_notification_race(store).await,
         "payment_expiry_cancels_order" => payment_expiry_cancels_order(store).await,
+        "long_gateway_references" => long_gateway_references(store).await,
         "outbox_claims_are_exclusive" => outbox_claims_are_exclusive(store).await,
         "outbox_retries_and_dead_letters" => outbox_retries_and_dead_letters(store).await,
         "idempotency_records" => idempotency_records(store).await,
@@ -93,7 +95,8 @@ macro_rules! conformance_tests {
             place_order_is_atomic, idempotent_place_order, no_oversell_under_concurrency,
             reservation_expiry_releases_stock, coupon_limit_under_concurrency, payment_amount_invariants,
             duplicate_and_out_of_order_notifications, cancel_releases_stock, refund_bounds,
-            confirm_and_notification_race, payment_expiry_cancels_order, outbox_claims_are_exclusive,
+            confirm_and_notification_race, payment_expiry_cancels_order, long_gateway_references,
+            outbox_claims_are_exclusive,
             outbox_retries_and_dead_letters, idempotency_records, worker_retries_and_dead_letters,
             two_workers_never_overlap);
     };

@@ -218,3 +218,29 @@ pub async fn payment_expiry_cancels_order(store: Arc<dyn Store>) {
     assert!(h.engine.expire_unpaid_orders(100).await.unwrap().is_empty());
     assert_eq!(h.available(&sku).await, 9, "and only once");
 }
+
+/// Gateway references are kept whole and found again: a KHQR reference carries the whole QR
+/// (up to about 450 characters, Khmer text included).
+pub async fn long_gateway_references(store: Arc<dyn Store>) {
+    let h = Harness::new(store.clone());
+    let order = order_of(&h, dec!(4)).await;
+    let mut p = store.payments_of_order(order.id).await.unwrap().remove(0);
+    let version = p.version;
+    let reference = format!("{}:{}", "a".repeat(32), "០០០២០១០១០២១២ឈ្មោះហាងកាហ្វេ".repeat(17));
+    assert!(reference.chars().count() >= 450, "{}", reference.chars().count());
+    p.provider = "bakong".into();
+    p.reference = Some(reference.clone());
+    let write = commerce_core::ports::storage::PaymentWrite {
+        payment: p.clone(),
+        expected_version: Some(version),
+        order: None,
+        restock: Vec::new(),
+        events: Vec::new(),
+        notification: Some(("bakong".into(), format!("n-{reference}"))),
+    };
+    store.save_payment(write).await.unwrap();
+    let found = store.payment_by_reference("bakong", &reference).await.unwrap().expect("found by reference");
+    assert_eq!((found.id, found.reference.as_deref()), (p.id, Some(reference.as_str())));
+    let prefix: String = reference.chars().take(40).collect();
+    assert_eq!(store.payment_by_reference("bakong", &prefix).await.unwrap(), None, "no prefix match");
+}
