@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::context::CouponUsage;
 use super::error::PricingError;
-use super::explain::{ExplanationCode as Code, ExplanationEntry, Shown, When};
+use super::explain::{ExplanationCode as Code, ExplanationEntry, Part, Shown, When};
 use super::item::ItemInfo;
 use super::price_book::ChosenPrice;
 use super::promotion::{Benefit, Discount, Indexed, Target};
@@ -96,14 +96,17 @@ pub(crate) fn eligibility(
     if let Some(min) = p.min_subtotal
         && c.subtotal < min
     {
-        return no(
+        return Err(Some(ExplanationEntry::about_parts(
             Code::MinimumSubtotalNotMet,
-            format_args!(
-                "minimum subtotal {} not met (subtotal {})",
-                Shown(min, c.currency),
-                Shown(c.subtotal, c.currency)
-            ),
-        );
+            promo,
+            &[
+                Part::Text("minimum subtotal "),
+                Part::Amount(Shown(min, c.currency)),
+                Part::Text(" not met (subtotal "),
+                Part::Amount(Shown(c.subtotal, c.currency)),
+                Part::Text(")"),
+            ],
+        )));
     }
     match &promo.benefit {
         Benefit::ItemDiscount { target, .. } => {

@@ -3,7 +3,7 @@
 use super::apply::{self, Conditions, Effect, Line, Outcome};
 use super::context::PricingContext;
 use super::error::PricingError;
-use super::explain::{ExplanationCode as Code, ExplanationEntry, Shown};
+use super::explain::{ExplanationCode as Code, ExplanationEntry, Part, Shown};
 use super::input::PricingInput;
 use super::price_book;
 use super::priced::{Adjustment, PriceSource, PricedCart, PricedLine, PricedShipping};
@@ -271,20 +271,33 @@ impl<'x, 'i> Run<'x, 'i> {
         }
         let c = self.currency;
         if let Some(asked) = out.clamped_from {
-            self.explanation.push(ExplanationEntry::about(
+            self.explanation.push(ExplanationEntry::about_parts(
                 Code::DiscountClamped,
                 promo,
-                format_args!("discount of {} reduced so that no amount goes below zero", Shown(asked, c)),
+                &[
+                    Part::Text("discount of "),
+                    Part::Amount(Shown(asked, c)),
+                    Part::Text(" reduced so that no amount goes below zero"),
+                ],
             ));
         }
         if let (Some(before), Some(cap)) = (out.capped_from, p.cap) {
-            self.explanation.push(ExplanationEntry::about(
+            self.explanation.push(ExplanationEntry::about_parts(
                 Code::DiscountCapped,
                 promo,
-                format_args!("discount of {} capped at the maximum of {}", Shown(before, c), Shown(cap, c)),
+                &[
+                    Part::Text("discount of "),
+                    Part::Amount(Shown(before, c)),
+                    Part::Text(" capped at the maximum of "),
+                    Part::Amount(Shown(cap, c)),
+                ],
             ));
         }
-        self.explanation.push(ExplanationEntry::applied(promo, Shown(out.total, c)));
+        self.explanation.push(ExplanationEntry::about_parts(
+            Code::PromotionApplied,
+            promo,
+            &[Part::Amount(Shown(out.total, c)), Part::Text(" off")],
+        ));
         self.applied.push(promo);
         Ok(())
     }

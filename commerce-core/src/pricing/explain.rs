@@ -86,16 +86,21 @@ impl ExplanationEntry {
         Self::with_message(code, promo, message)
     }
 
-    /// `"<subject>: <amount> off"`, built without the formatting machinery (hot path).
-    pub(crate) fn applied(promo: &Promotion, amount: Shown) -> Self {
+    /// An entry about `promo` whose message is built from `parts` by pushing strings (the hot
+    /// paths: no formatting machinery).
+    pub(crate) fn about_parts(code: ExplanationCode, promo: &Promotion, parts: &[Part<'_>]) -> Self {
         let mut message = Self::subject(promo);
-        amount.push_to(&mut message);
-        message.push_str(" off");
-        Self::with_message(ExplanationCode::PromotionApplied, promo, message)
+        for part in parts {
+            match part {
+                Part::Text(t) => message.push_str(t),
+                Part::Amount(a) => a.push_to(&mut message),
+            }
+        }
+        Self::with_message(code, promo, message)
     }
 
     fn subject(promo: &Promotion) -> String {
-        let mut message = String::with_capacity(48);
+        let mut message = String::with_capacity(96);
         match &promo.coupon {
             Some(c) => {
                 message.push_str("coupon ");
@@ -117,7 +122,14 @@ impl ExplanationEntry {
     }
 }
 
+/// A piece of a message.
+pub(crate) enum Part<'a> {
+    Text(&'a str),
+    Amount(Shown),
+}
+
 /// An amount in minor units shown like [`Money`](crate::Money): `12.50 USD`.
+#[derive(Clone, Copy)]
 pub(crate) struct Shown(pub Units, pub Currency);
 
 impl Shown {

@@ -79,18 +79,22 @@
 //! a discount.
 //!
 //! # Rounding points
-//! All money in a [`PricedCart`] is exact in the currency's minor units. Rounding happens only
-//! here, with [`PricingOptions::rounding`] (default [`Rounding::HalfEven`]):
-//! - prices, tiers, fixed discounts, caps and shipping rates must already be exact (checked when
-//!   the [`PricingInput`] is built), so line subtotals need no rounding;
-//! - a percentage line discount is rounded once per line and promotion; a buy-X-get-Y discount
-//!   once per line;
-//! - an order-level percentage is rounded once on the order total; the order discount is then
-//!   split over the lines in proportion to their amounts after item discounts with
-//!   [`Money::allocate`] (largest remainder), so the shares sum exactly;
-//! - tax is rounded per line (and per shipping charge) or once per rate for the whole order
-//!   ([`TaxRounding`]); with per-order rounding each rate's tax is then allocated over the lines
-//!   it came from, exactly.
+//! All money in a [`PricedCart`] is exact in the currency's minor units. Prices, tiers, fixed
+//! discounts, caps, thresholds and shipping rates must be exact already (checked when the
+//! [`PricingInput`] is built), so the engine computes in integer minor units, exactly, and
+//! rounds only at these points, with [`PricingOptions::rounding`] (default
+//! [`Rounding::HalfEven`]):
+//! - a percentage line discount: once per line and promotion (`59.97 x 10% = 5.997 -> 6.00`);
+//! - a buy-X-get-Y discount: once per line (`19.99 x 50% = 9.995 -> 10.00`);
+//! - an order-level percentage: once on the order total;
+//! - tax: per line and per shipping charge, or once per rate for the whole order
+//!   ([`TaxRounding`]).
+//!
+//! Splitting is never rounding: an order discount is split over the lines in proportion to
+//! their amounts after item discounts, a capped line discount in proportion to the uncapped
+//! per-line discounts, and a per-order tax over the lines (and shipping) it was computed on, all
+//! by the rule of [`Money::allocate`] (each part the floor of its exact share, leftover units to
+//! the largest remainders, ties to the line with the smaller SKU), so the parts add up exactly.
 //!
 //! # Tax modes
 //! - [`TaxMode::Exclusive`] (prices exclude tax): tax = rate x (line amount after discounts);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::PricingError;
 use super::priced::TaxLine;
-use super::units::{Ratio, Units, add, allocate, money, sub};
+use super::units::{FxBuild, Ratio, Units, add, allocate, money, sub};
 use crate::ids::{Region, TaxClass};
 use crate::money::{Currency, Rounding};
 
@@ -77,7 +77,7 @@ struct Entry<'a> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TaxIndex<'a> {
     rules: Vec<Entry<'a>>,
-    by_class: HashMap<&'a TaxClass, Vec<usize>>,
+    by_class: HashMap<&'a TaxClass, Vec<usize>, FxBuild>,
 }
 
 impl<'a> TaxIndex<'a> {
