@@ -122,22 +122,21 @@ CREATE TABLE stock (
     CONSTRAINT stock_reserved_not_negative CHECK (reserved >= 0)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
+-- A reservation and its lines (JSON: they are only ever read whole). `active_checkout` is the
+-- checkout id while the reservation is active and NULL otherwise: its unique index makes "one
+-- active reservation per checkout" a constraint, and lets `reserve` find out that a checkout
+-- holds one by the insert failing, instead of a read on every reservation.
 CREATE TABLE reservations (
-    id          CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-    checkout_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-    expires_at  CHAR(30) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-    status      VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-    INDEX reservations_by_checkout (checkout_id, status),
+    id              CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+    checkout_id     CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    active_checkout CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NULL,
+    expires_at      CHAR(30) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    status          VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    stock_lines     LONGTEXT NOT NULL,
+    UNIQUE INDEX reservations_active_checkout (active_checkout),
     INDEX reservations_expiring (status, expires_at, id),
-    CONSTRAINT reservations_status CHECK (status IN ('active', 'committed', 'released'))
-) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
-
-CREATE TABLE reservation_lines (
-    reservation_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-    position       BIGINT NOT NULL,
-    sku            VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-    quantity       BIGINT NOT NULL,
-    PRIMARY KEY (reservation_id, position)
+    CONSTRAINT reservations_status CHECK (status IN ('active', 'committed', 'released')),
+    CONSTRAINT reservations_active CHECK ((status = 'active') = (active_checkout IS NOT NULL))
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 CREATE TABLE orders (
@@ -145,7 +144,7 @@ CREATE TABLE orders (
     number           VARCHAR(64) NOT NULL,
     checkout_id      CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     customer_id      CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NULL,
-    email            VARCHAR(320) NOT NULL,
+    email            TEXT NOT NULL,
     status           VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     total            DECIMAL(19, 4) NOT NULL,
     currency         CHAR(3) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -177,8 +176,11 @@ CREATE TABLE order_lines (
 
 -- place_order's idempotency keys. The key is inserted first in place_order: a concurrent
 -- placement with the same key waits on this unique index and then gets a duplicate-key error.
+-- Keys, gateway references and notification ids have no length limit: they are indexed by their
+-- SHA-256 (`*_hash`, computed by the store) and compared whole.
 CREATE TABLE order_keys (
-    idempotency_key VARCHAR(255) NOT NULL PRIMARY KEY,
+    key_hash        BINARY(32) NOT NULL PRIMARY KEY,
+    idempotency_key TEXT NOT NULL,
     fingerprint     TEXT NOT NULL,
     order_id        CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     UNIQUE INDEX order_keys_by_order (order_id)
@@ -188,7 +190,8 @@ CREATE TABLE payments (
     id           CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
     order_id     CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     provider     VARCHAR(255) NOT NULL,
-    reference    VARCHAR(255) NULL,
+    reference    TEXT NULL,
+    reference_hash BINARY(32) NULL,
     status       VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     currency     CHAR(3) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     amount       DECIMAL(19, 4) NOT NULL,
@@ -204,14 +207,15 @@ CREATE TABLE payments (
     refunds      LONGTEXT NOT NULL,
     history      LONGTEXT NOT NULL,
     INDEX payments_by_order (order_id, created_at, id),
-    INDEX payments_by_reference (provider, reference),
+    INDEX payments_by_reference (provider, reference_hash),
     INDEX payments_open (provider, status, created_at, id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 CREATE TABLE processed_notifications (
     provider        VARCHAR(255) NOT NULL,
-    notification_id VARCHAR(255) NOT NULL,
-    PRIMARY KEY (provider, notification_id)
+    notification_hash BINARY(32) NOT NULL,
+    notification_id TEXT NOT NULL,
+    PRIMARY KEY (provider, notification_hash)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 -- The transactional outbox. `seq` is the creation order; the event id is the natural key.
@@ -222,7 +226,7 @@ CREATE TABLE outbox (
     payload         LONGTEXT NOT NULL,
     status          VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     attempts        BIGINT NOT NULL,
-    lease_owner     VARCHAR(255) NULL,
+    lease_owner     TEXT NULL,
     lease_until     CHAR(30) CHARACTER SET ascii COLLATE ascii_bin NULL,
     next_attempt_at CHAR(30) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     last_error      TEXT NULL,
@@ -232,7 +236,8 @@ CREATE TABLE outbox (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 CREATE TABLE idempotency (
-    idempotency_key VARCHAR(255) NOT NULL PRIMARY KEY,
+    key_hash        BINARY(32) NOT NULL PRIMARY KEY,
+    idempotency_key TEXT NOT NULL,
     fingerprint     TEXT NOT NULL,
     response        LONGTEXT NOT NULL,
     created_at      CHAR(30) CHARACTER SET ascii COLLATE ascii_bin NOT NULL

@@ -149,6 +149,13 @@ pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str, what: &str) -> StoreResul
         .map_err(|e| data(&format!("bad {what} {s:?}"), e))
 }
 
+/// The SHA-256 of an unbounded text key (idempotency keys, gateway references, notification
+/// ids): what their indexes hold.
+pub(crate) fn key_hash(text: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).to_vec()
+}
+
 /// `?, ?, ?` for `n` values.
 pub(crate) fn placeholders(n: usize) -> String {
     let mut s = String::with_capacity(n * 3);

@@ -232,7 +232,8 @@ mod tests {
 
     #[test]
     fn schema_errors_map_to_data_and_the_rest_to_backend() {
-        let cases: [(Error, fn(&StoreError) -> bool); 4] = [
+        type Expect = fn(&StoreError) -> bool;
+        let cases: [(Error, Expect); 4] = [
             (Error::NewerSchema { version: 9 }, |e| matches!(e, StoreError::Data(_))),
             (Error::DirtySchema { version: 1 }, |e| matches!(e, StoreError::Data(_))),
             (

@@ -1,8 +1,10 @@
 //! Stock levels and reservations.
 //!
-//! A reservation's writes are ordered so the stock rows, the contended ones, are locked last and
-//! held only until the commit: first the checkout's previous reservations (locked and marked
-//! released), then the new reservation's rows, then one conditional stock `UPDATE`.
+//! `reserve` is, in the common case, three statements and a commit: `BEGIN`, the reservation row
+//! (its insert fails on a unique index if the checkout already holds an active reservation: then
+//! that one is locked, released and its units credited in the same transaction), one conditional
+//! stock `UPDATE` for all SKUs, `COMMIT`. The stock rows, the contended ones, are locked last and
+//! held only until the commit.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,11 +15,11 @@ use commerce_core::ports::storage::{InventoryStore, StoreError, StoreResult};
 use sqlx::{AssertSqlSafe, FromRow, MySqlConnection};
 
 use crate::MySqlStore;
-use crate::codec::{bound, parse_enum, parse_id, parse_ts, placeholders, ts, value_rows};
-use crate::error::{Fail, TxResult, db, unique_or};
+use crate::codec::{from_json, parse_enum, parse_id, parse_ts, placeholders, to_json, ts};
+use crate::error::{Fail, TxResult, db, is_unique, unique_or};
 use crate::outbox::{EncodedEvent, insert_events};
 use crate::stock;
-use crate::tx::{Batch, finish_read};
+use crate::tx::Batch;
 
 #[derive(FromRow)]
 struct StockRow {
@@ -46,6 +48,19 @@ struct ReservationRow {
     checkout_id: String,
     expires_at: String,
     status: String,
+    stock_lines: String,
+}
+
+impl ReservationRow {
+    fn into_domain(self) -> StoreResult<Reservation> {
+        Ok(Reservation {
+            id: parse_id(&self.id)?,
+            checkout_id: parse_id(&self.checkout_id)?,
+            lines: from_json(&self.stock_lines, "reservation lines")?,
+            expires_at: parse_ts(&self.expires_at)?,
+            status: parse_enum(&self.status, "reservation status")?,
+        })
+    }
 }
 
 const STOCK_COLUMNS: &str = "sku, on_hand, reserved, backorder, low_threshold";
@@ -58,28 +73,13 @@ async fn get_level(conn: &mut MySqlConnection, sku: &Sku, lock: bool) -> TxResul
     Ok(row.map(StockRow::into_domain).transpose()?)
 }
 
-/// The lines of reservations `ids`, in one statement.
-pub(crate) async fn lines_of(conn: &mut MySqlConnection, ids: &[String]) -> TxResult<Vec<StockLine>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT sku, quantity FROM reservation_lines WHERE reservation_id IN ({}) ORDER BY reservation_id, position",
-        placeholders(ids.len())
-    );
-    let mut q = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
-    for id in ids {
-        q = q.bind(id);
-    }
-    let rows = q.fetch_all(&mut *conn).await?;
-    rows.into_iter()
-        .map(|(sku, quantity)| Ok(StockLine { sku: parse_id(&sku)?, quantity }))
-        .collect::<StoreResult<_>>()
-        .map_err(Fail::Store)
+/// Reads a reservation's lines column.
+pub(crate) fn parse_lines(text: &str) -> TxResult<Vec<StockLine>> {
+    Ok(from_json(text, "reservation lines")?)
 }
 
-/// Marks active reservations `ids` released and gives their units back, in the caller's
-/// transaction. Returns the ids that were still active (and so released now).
+/// Marks `ids` released if they are still active and gives their units back, in the caller's
+/// transaction. Returns the ids released now.
 pub(crate) async fn release_all(
     conn: &mut MySqlConnection,
     ids: &[String],
@@ -91,52 +91,71 @@ pub(crate) async fn release_all(
     // Lock them first: of two concurrent releases, one sees them active, the other waits and
     // then sees them released, so stock is given back once.
     let sql = format!(
-        "SELECT id FROM reservations WHERE id IN ({}) AND status = 'active' ORDER BY id FOR UPDATE",
+        "SELECT id, stock_lines FROM reservations WHERE id IN ({}) AND status = 'active' ORDER BY id FOR UPDATE",
         placeholders(ids.len())
     );
-    let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+    let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
     for id in ids {
         q = q.bind(id);
     }
-    let active: Vec<String> = q.fetch_all(&mut *conn).await?;
+    let active: Vec<(String, String)> = q.fetch_all(&mut *conn).await?;
     if active.is_empty() {
-        return Ok(active);
+        return Ok(Vec::new());
     }
-    let sql =
-        format!("UPDATE reservations SET status = 'released' WHERE id IN ({})", placeholders(active.len()));
+    mark_released(conn, active.iter().map(|(id, _)| id)).await?;
+    let mut lines = Vec::new();
+    for (_, text) in &active {
+        lines.extend(parse_lines(text)?);
+    }
+    stock::apply(conn, &stock::release(&lines), batch).await?;
+    Ok(active.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Sets reservations `ids` released (no stock change).
+async fn mark_released<'a>(
+    conn: &mut MySqlConnection,
+    ids: impl ExactSizeIterator<Item = &'a String>,
+) -> TxResult<()> {
+    let sql = format!(
+        "UPDATE reservations SET status = 'released', active_checkout = NULL WHERE id IN ({})",
+        placeholders(ids.len())
+    );
     let mut q = sqlx::query(AssertSqlSafe(sql));
-    for id in &active {
+    for id in ids {
         q = q.bind(id);
     }
     q.execute(&mut *conn).await?;
-    let lines = lines_of(conn, &active).await?;
-    stock::apply(conn, &stock::release(&lines), batch).await?;
-    Ok(active)
+    Ok(())
 }
 
-/// Inserts a reservation and its lines as active.
-async fn insert_reservation(conn: &mut MySqlConnection, r: &Reservation, expires_at: &str) -> TxResult<()> {
-    let id = r.id.to_string();
-    sqlx::query("INSERT INTO reservations (id, checkout_id, expires_at, status) VALUES (?, ?, ?, 'active')")
-        .bind(&id)
-        .bind(r.checkout_id.to_string())
-        .bind(expires_at)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| unique_or(e, "reservation", &id))?;
-    if r.lines.is_empty() {
-        return Ok(());
+/// Whether an insert failed on the one-active-reservation-per-checkout index.
+fn is_active_checkout_taken(e: &sqlx::Error) -> bool {
+    is_unique(e) && e.as_database_error().is_some_and(|d| d.message().contains("active_checkout"))
+}
+
+/// Inserts `r` as active. `Ok(false)` if its checkout already holds an active reservation.
+async fn insert_reservation(
+    conn: &mut MySqlConnection,
+    r: &Reservation,
+    encoded: &(String, String, String, String),
+) -> TxResult<bool> {
+    let (id, checkout_id, expires_at, lines) = encoded;
+    let inserted = sqlx::query(
+        "INSERT INTO reservations (id, checkout_id, active_checkout, expires_at, status, stock_lines) \
+         VALUES (?, ?, ?, ?, 'active', ?)",
+    )
+    .bind(id)
+    .bind(checkout_id)
+    .bind(checkout_id)
+    .bind(expires_at)
+    .bind(lines)
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(e) if is_active_checkout_taken(&e) => Ok(false),
+        Err(e) => Err(unique_or(e, "reservation", r.id)),
     }
-    let sql = format!(
-        "INSERT INTO reservation_lines (reservation_id, position, sku, quantity) VALUES {}",
-        value_rows(r.lines.len(), 4)
-    );
-    let mut q = sqlx::query(AssertSqlSafe(sql));
-    for (position, l) in r.lines.iter().enumerate() {
-        q = q.bind(&id).bind(bound(position as u64)).bind(l.sku.as_str()).bind(l.quantity);
-    }
-    q.execute(&mut *conn).await?;
-    Ok(())
 }
 
 #[async_trait]
@@ -194,66 +213,50 @@ impl InventoryStore for MySqlStore {
 
     async fn reserve(&self, reservation: &Reservation) -> StoreResult<()> {
         stock::check_lines(&reservation.lines)?;
-        let checkout_id = reservation.checkout_id.to_string();
-        let expires_at = ts(reservation.expires_at)?;
+        let encoded = (
+            reservation.id.to_string(),
+            reservation.checkout_id.to_string(),
+            ts(reservation.expires_at)?,
+            to_json(&reservation.lines)?,
+        );
         write!(self, |tx, batch| {
-            // The checkout's active reservations, locked: a re-lock never holds stock twice.
-            let previous: Vec<String> = sqlx::query_scalar(
-                "SELECT id FROM reservations WHERE checkout_id = ? AND status = 'active' ORDER BY id FOR UPDATE",
-            )
-            .bind(&checkout_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            let old = if previous.is_empty() {
-                Vec::new()
-            } else {
-                let sql = format!(
-                    "UPDATE reservations SET status = 'released' WHERE id IN ({})",
-                    placeholders(previous.len())
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for id in &previous {
-                    q = q.bind(id);
+            // Usually the checkout holds no active reservation and this insert is all it takes.
+            let mut old = Vec::new();
+            if !insert_reservation(tx, reservation, &encoded).await? {
+                // A re-lock: release the checkout's active reservation in this transaction, so
+                // stock is never held twice.
+                let previous: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT id, stock_lines FROM reservations WHERE active_checkout = ? FOR UPDATE",
+                )
+                .bind(&encoded.1)
+                .fetch_all(&mut *tx)
+                .await?;
+                mark_released(tx, previous.iter().map(|(id, _)| id)).await?;
+                for (_, text) in &previous {
+                    old.extend(parse_lines(text)?);
                 }
-                q.execute(&mut *tx).await?;
-                lines_of(tx, &previous).await?
-            };
-            insert_reservation(tx, reservation, &expires_at).await?;
+                if !insert_reservation(tx, reservation, &encoded).await? {
+                    return Err(StoreError::Conflict {
+                        entity: "checkout reservation",
+                        id: encoded.1.clone(),
+                    }
+                    .into());
+                }
+            }
             // Last, so the contended rows are held only until the commit.
             stock::apply(tx, &stock::relock(&old, &reservation.lines), batch).await
         })
     }
 
     async fn get_reservation(&self, id: ReservationId) -> StoreResult<Option<Reservation>> {
-        let mut tx = self.snapshot().await?;
-        let row: Option<ReservationRow> =
-            sqlx::query_as("SELECT id, checkout_id, expires_at, status FROM reservations WHERE id = ?")
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        let Some(row) = row else {
-            finish_read(tx).await?;
-            return Ok(None);
-        };
-        let lines: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT sku, quantity FROM reservation_lines WHERE reservation_id = ? ORDER BY position",
+        let row: Option<ReservationRow> = sqlx::query_as(
+            "SELECT id, checkout_id, expires_at, status, stock_lines FROM reservations WHERE id = ?",
         )
-        .bind(&row.id)
-        .fetch_all(&mut *tx)
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        finish_read(tx).await?;
-        Ok(Some(Reservation {
-            id: parse_id(&row.id)?,
-            checkout_id: parse_id(&row.checkout_id)?,
-            lines: lines
-                .into_iter()
-                .map(|(sku, quantity)| Ok(StockLine { sku: parse_id(&sku)?, quantity }))
-                .collect::<StoreResult<_>>()?,
-            expires_at: parse_ts(&row.expires_at)?,
-            status: parse_enum(&row.status, "reservation status")?,
-        }))
+        row.map(ReservationRow::into_domain).transpose()
     }
 
     async fn release_reservation(&self, id: ReservationId) -> StoreResult<bool> {

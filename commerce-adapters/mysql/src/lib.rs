@@ -22,6 +22,7 @@ mod stock;
 
 use std::any::Any;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use commerce_core::ports::storage::{Capabilities, Store, StoreError};
 use sqlx::MySqlPool;
@@ -42,9 +43,13 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// atomicity and concurrency come from InnoDB transactions, row locks taken in a fixed order,
 /// conditional updates and unique indexes (see `docs/mysql.md`).
 pub struct MySqlStore {
+    /// Reads and single-statement writes (autocommit).
     pool: MySqlPool,
+    /// Write transactions (autocommit off; see `tx`).
+    writer: MySqlPool,
     location: String,
     max_retries: u32,
+    retries: AtomicU64,
     // Dropped after the pool: a scratch database is dropped when its last store goes.
     _keep_alive: Option<Arc<dyn Any + Send + Sync>>,
 }
@@ -90,25 +95,41 @@ impl MySqlStore {
         &self.location
     }
 
-    /// The connection pool, for host queries on tables of their own. Do not write the store's
-    /// tables through it: the ports' invariants live in the store's transactions.
+    /// The store's autocommit connection pool, for host queries on tables of their own. Do not
+    /// write the store's tables through it: the ports' invariants live in the store's
+    /// transactions.
     pub fn pool(&self) -> &MySqlPool {
         &self.pool
+    }
+
+    /// How many times a transaction of this store was rolled back by the server (deadlock or lock
+    /// wait timeout) and run again, since it was opened: a contention gauge for monitoring.
+    pub fn transaction_retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// Closes every connection, waiting for calls in flight to finish. Calls made afterwards
     /// fail with `StoreError::Backend`. Dropping the store also closes it, without waiting.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
     pub(crate) fn new(
         pool: MySqlPool,
+        writer: MySqlPool,
         location: String,
         max_retries: u32,
         keep_alive: Option<Arc<dyn Any + Send + Sync>>,
     ) -> Self {
-        MySqlStore { pool, location, max_retries, _keep_alive: keep_alive }
+        MySqlStore {
+            pool,
+            writer,
+            location,
+            max_retries,
+            retries: AtomicU64::new(0),
+            _keep_alive: keep_alive,
+        }
     }
 }
 

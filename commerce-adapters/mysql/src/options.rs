@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Executor, MySqlPool};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, MySqlPool};
 
 use crate::error::{Error, code, number, redact};
 use crate::{MIGRATOR, MySqlStore};
@@ -43,6 +43,7 @@ pub struct MySqlOptions {
     max_retries: u32,
     migrate_on_open: bool,
     statement_cache: usize,
+    test_before_acquire: bool,
 }
 
 impl MySqlOptions {
@@ -56,11 +57,13 @@ impl MySqlOptions {
             max_retries: 5,
             migrate_on_open: true,
             statement_cache: 256,
+            test_before_acquire: false,
         }
     }
 
-    /// The most connections this store opens at once (default 10, at least 1). Each process
-    /// sharing the database has its own pool: keep the sum below the server's `max_connections`.
+    /// The most connections of each of the store's two pools (default 10, at least 1): one for
+    /// write transactions, one for reads and single-statement writes. Each process sharing the
+    /// database has its own pools: keep the sum below the server's `max_connections`.
     pub fn max_connections(mut self, n: u32) -> Self {
         self.max_connections = n.max(1);
         self.min_connections = self.min_connections.min(self.max_connections);
@@ -103,6 +106,17 @@ impl MySqlOptions {
         self
     }
 
+    /// Whether the pool pings a connection before every use (default `false`). The ping is a
+    /// round trip on every call, a third of the cost of a short transaction; without it a
+    /// connection the server dropped (restart, failover, `wait_timeout`) fails the one call that
+    /// finds it, with `StoreError::Backend` and nothing written, and is then discarded. Idle
+    /// connections are closed after five minutes and every connection after thirty, well
+    /// within the server's default `wait_timeout` of eight hours.
+    pub fn test_before_acquire(mut self, test: bool) -> Self {
+        self.test_before_acquire = test;
+        self
+    }
+
     /// Prepared statements cached per connection (default 256).
     pub fn statement_cache_capacity(mut self, n: usize) -> Self {
         self.statement_cache = n;
@@ -135,7 +149,14 @@ impl MySqlOptions {
             .disable_statement_logging())
     }
 
-    pub(crate) async fn pool(&self, options: MySqlConnectOptions) -> Result<MySqlPool, Error> {
+    /// A pool of connections set up for the store. `autocommit: false` is the write pool: there
+    /// a connection's first statement opens a transaction (no `BEGIN` round trip), which the
+    /// store always ends with `COMMIT` or `ROLLBACK` (or by closing the connection).
+    pub(crate) async fn pool(
+        &self,
+        options: &MySqlConnectOptions,
+        autocommit: bool,
+    ) -> Result<MySqlPool, Error> {
         let lock_wait = self.lock_wait_timeout.as_secs().max(1);
         // Every connection: READ COMMITTED (no gap locks; plain reads see the latest commit),
         // strict mode (an oversize value is an error, never a silent truncation), and the lock
@@ -143,13 +164,19 @@ impl MySqlOptions {
         let setup = format!(
             "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
              SET SESSION sql_mode = CONCAT_WS(',', @@sql_mode, 'STRICT_TRANS_TABLES'); \
-             SET SESSION innodb_lock_wait_timeout = {lock_wait}"
+             SET SESSION innodb_lock_wait_timeout = {lock_wait}; \
+             SET SESSION autocommit = {}",
+            u8::from(autocommit)
         );
         let setup: Arc<str> = setup.into();
+        let connect_err = |e: sqlx::Error| Error::Connect { url: redact(&self.url), source: Box::new(e) };
         MySqlPoolOptions::new()
             .max_connections(self.max_connections)
             .min_connections(self.min_connections)
             .acquire_timeout(self.acquire_timeout)
+            .test_before_acquire(self.test_before_acquire)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
             .after_connect(move |conn, _meta| {
                 let setup = setup.clone();
                 Box::pin(async move {
@@ -157,9 +184,20 @@ impl MySqlOptions {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| Error::Connect { url: redact(&self.url), source: Box::new(e) })
+            .map_err(connect_err)
+    }
+
+    /// One direct connection attempt: an unreachable server or bad credentials fail now,
+    /// instead of a pool retrying until its acquire timeout.
+    async fn probe(&self, options: &MySqlConnectOptions) -> Result<(), Error> {
+        let conn = tokio::time::timeout(self.acquire_timeout, options.connect())
+            .await
+            .map_err(|_| Error::Connect { url: redact(&self.url), source: "connection timed out".into() })?
+            .map_err(|e| Error::Connect { url: redact(&self.url), source: Box::new(e) })?;
+        let _ = conn.close().await;
+        Ok(())
     }
 
     /// Opens the store: connects, then migrates or checks the schema (see
@@ -172,29 +210,62 @@ impl MySqlOptions {
         self,
         keep_alive: Option<Arc<dyn Any + Send + Sync>>,
     ) -> Result<MySqlStore, Error> {
-        let pool = self.pool(self.connect_options()?).await?;
+        let options = self.connect_options()?;
+        self.probe(&options).await?;
+        let pool = self.pool(&options, true).await?;
         if self.migrate_on_open {
             run_migrations(&pool).await?;
         } else {
             check_schema(&pool).await?;
         }
-        Ok(MySqlStore::new(pool, redact(&self.url), self.max_retries, keep_alive))
+        let writer = self.pool(&options, false).await?;
+        Ok(MySqlStore::new(pool, writer, redact(&self.url), self.max_retries, keep_alive))
     }
 
     /// Connects and applies the missing migrations, without opening a store: the deploy-step
     /// counterpart of `migrate_on_open(false)`.
     pub async fn migrate(self) -> Result<(), Error> {
         let this = self.max_connections(1);
-        let pool = this.pool(this.connect_options()?).await?;
+        let options = this.connect_options()?;
+        this.probe(&options).await?;
+        let pool = this.pool(&options, true).await?;
         let result = run_migrations(&pool).await;
         pool.close().await;
         result
     }
 }
 
-/// Applies the embedded migrations (sqlx takes the server's named lock around them).
+/// How long a process waits for another one that is migrating the same database.
+const MIGRATION_LOCK_WAIT_SECS: i64 = 600;
+
+/// Applies the embedded migrations under a named server lock (`GET_LOCK`) per database, so
+/// several processes starting at once apply each migration once. (sqlx takes such a lock too,
+/// but with a negative timeout, which MariaDB answers at once with NULL instead of waiting: on
+/// MariaDB two processes would both migrate and the loser find the schema "dirty".)
 pub(crate) async fn run_migrations(pool: &MySqlPool) -> Result<(), Error> {
-    MIGRATOR.run(pool).await.map_err(Error::from_migrate)
+    let fail = |e: sqlx::Error| Error::Migration { source: Box::new(e) };
+    let mut conn = pool.acquire().await.map_err(fail)?;
+    const LOCK: &str = "CONCAT('commerce_migrations_', SHA1(DATABASE()))";
+    let got: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT GET_LOCK({LOCK}, ?)")))
+        .bind(MIGRATION_LOCK_WAIT_SECS)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(fail)?;
+    if got != Some(1) {
+        return Err(Error::Migration {
+            source: format!("another process held the migration lock for {MIGRATION_LOCK_WAIT_SECS} s")
+                .into(),
+        });
+    }
+    // `run_direct` is what `Migrator::run` calls; called directly because `run` over
+    // `&mut MySqlConnection` makes the future "not general enough" to be `Send` (sqlx's note).
+    let result = MIGRATOR.run_direct(None, &mut *conn, false).await.map_err(Error::from_migrate);
+    let released = sqlx::query(AssertSqlSafe(format!("DO RELEASE_LOCK({LOCK})"))).execute(&mut *conn).await;
+    if released.is_err() {
+        // The session still holds the lock: close it rather than return it to the pool.
+        let _ = conn.detach().close().await;
+    }
+    result
 }
 
 /// Checks, without changing anything, that the applied migrations are exactly this library's.

@@ -23,9 +23,9 @@ use sqlx::{AssertSqlSafe, MySqlConnection};
 
 use crate::MySqlStore;
 use crate::carts::CheckoutRecord;
-use crate::codec::{bound, parse_count, parse_id, ts};
+use crate::codec::{bound, key_hash, parse_count, parse_id, ts};
 use crate::error::{Fail, TxResult, db, is_unique};
-use crate::inventory::lines_of;
+use crate::inventory::parse_lines;
 use crate::order_rows::{EncodedOrder, ORDER_COLUMNS, OrderRow, load_order_where, load_orders};
 use crate::outbox::{EncodedEvent, insert_events};
 use crate::payments::EncodedPayment;
@@ -152,7 +152,8 @@ impl Encoded {
 async fn claim_reservation(conn: &mut MySqlConnection, e: &Encoded) -> TxResult<Option<Vec<StockLine>>> {
     // The common case in one statement: active and unexpired -> committed.
     let n = sqlx::query(
-        "UPDATE reservations SET status = 'committed' WHERE id = ? AND status = 'active' AND expires_at > ?",
+        "UPDATE reservations SET status = 'committed', active_checkout = NULL \
+         WHERE id = ? AND status = 'active' AND expires_at > ?",
     )
     .bind(&e.reservation_id)
     .bind(&e.now)
@@ -162,18 +163,15 @@ async fn claim_reservation(conn: &mut MySqlConnection, e: &Encoded) -> TxResult<
     if n == 1 {
         return Ok(None);
     }
-    let found: Option<String> = sqlx::query_scalar("SELECT status FROM reservations WHERE id = ? FOR UPDATE")
-        .bind(&e.reservation_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(status) = found else { return Ok(Some(Vec::new())) };
+    let found: Option<(String, String)> =
+        sqlx::query_as("SELECT status, stock_lines FROM reservations WHERE id = ? FOR UPDATE")
+            .bind(&e.reservation_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((status, lines)) = found else { return Ok(Some(Vec::new())) };
     // Active but lapsed: its units are still held and are given back with the sale.
-    let held = if status == "active" {
-        lines_of(conn, std::slice::from_ref(&e.reservation_id)).await?
-    } else {
-        Vec::new()
-    };
-    sqlx::query("UPDATE reservations SET status = 'committed' WHERE id = ?")
+    let held = if status == "active" { parse_lines(&lines)? } else { Vec::new() };
+    sqlx::query("UPDATE reservations SET status = 'committed', active_checkout = NULL WHERE id = ?")
         .bind(&e.reservation_id)
         .execute(&mut *conn)
         .await?;
@@ -182,13 +180,15 @@ async fn claim_reservation(conn: &mut MySqlConnection, e: &Encoded) -> TxResult<
 
 /// One attempt at `place_order`, in the caller's transaction.
 async fn place(conn: &mut MySqlConnection, req: &PlaceOrder, e: &Encoded, batch: Batch) -> TxResult<()> {
-    if let Err(err) =
-        sqlx::query("INSERT INTO order_keys (idempotency_key, fingerprint, order_id) VALUES (?, ?, ?)")
-            .bind(&req.idempotency_key)
-            .bind(&req.fingerprint)
-            .bind(&e.order.id)
-            .execute(&mut *conn)
-            .await
+    if let Err(err) = sqlx::query(
+        "INSERT INTO order_keys (key_hash, idempotency_key, fingerprint, order_id) VALUES (?, ?, ?, ?)",
+    )
+    .bind(key_hash(&req.idempotency_key))
+    .bind(&req.idempotency_key)
+    .bind(&req.fingerprint)
+    .bind(&e.order.id)
+    .execute(&mut *conn)
+    .await
     {
         // A key in use by this order id cannot happen (ids are fresh); any duplicate is the key.
         return Err(if is_unique(&err) { Fail::KeyTaken } else { err.into() });
@@ -254,8 +254,10 @@ impl OrderStore for MySqlStore {
         // A locking read: if a placement with this key is in flight (its key row inserted, not
         // yet committed), wait for it and answer with its order rather than "unused".
         let found: Option<(String, String)> = sqlx::query_as(
-            "SELECT fingerprint, order_id FROM order_keys WHERE idempotency_key = ? LOCK IN SHARE MODE",
+            "SELECT fingerprint, order_id FROM order_keys WHERE key_hash = ? AND idempotency_key = ? \
+             LOCK IN SHARE MODE",
         )
+        .bind(key_hash(key))
         .bind(key)
         .fetch_optional(&self.pool)
         .await

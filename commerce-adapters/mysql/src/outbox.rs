@@ -12,7 +12,7 @@ use sqlx::{AssertSqlSafe, FromRow, MySqlConnection};
 
 use crate::MySqlStore;
 use crate::codec::{
-    from_json, parse_count, parse_ts, parse_u32, placeholders, to_json, ts, ts_opt, value_rows,
+    from_json, key_hash, parse_count, parse_ts, parse_u32, placeholders, to_json, ts, ts_opt, value_rows,
 };
 use crate::error::{TxResult, db};
 
@@ -230,8 +230,10 @@ impl OutboxStore for MySqlStore {
 impl IdempotencyStore for MySqlStore {
     async fn get_idempotency(&self, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         let row: Option<IdempotencyRow> = sqlx::query_as(
-            "SELECT idempotency_key, fingerprint, response, created_at FROM idempotency WHERE idempotency_key = ?",
+            "SELECT idempotency_key, fingerprint, response, created_at FROM idempotency \
+             WHERE key_hash = ? AND idempotency_key = ?",
         )
+        .bind(key_hash(key))
         .bind(key)
         .fetch_optional(&self.pool)
         .await
@@ -244,9 +246,10 @@ impl IdempotencyStore for MySqlStore {
         // Records are never changed or deleted: after the insert-or-nothing (autocommit), a read
         // sees the record that won, ours or an earlier one.
         sqlx::query(
-            "INSERT INTO idempotency (idempotency_key, fingerprint, response, created_at) VALUES (?, ?, ?, ?) \
-             ON DUPLICATE KEY UPDATE idempotency_key = idempotency_key",
+            "INSERT INTO idempotency (key_hash, idempotency_key, fingerprint, response, created_at) \
+             VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE key_hash = key_hash",
         )
+        .bind(key_hash(&record.key))
         .bind(&record.key)
         .bind(&record.fingerprint)
         .bind(&record.response)

@@ -10,8 +10,8 @@ use sqlx::{AssertSqlSafe, FromRow, MySqlConnection};
 
 use crate::MySqlStore;
 use crate::codec::{
-    amount_in, from_json, parse_currency, parse_enum, parse_id, parse_ts, parse_ts_opt, parse_version,
-    placeholders, read_money, to_json, ts, ts_opt, version,
+    amount_in, from_json, key_hash, parse_currency, parse_enum, parse_id, parse_ts, parse_ts_opt,
+    parse_version, placeholders, read_money, to_json, ts, ts_opt, version,
 };
 use crate::error::{Fail, TxResult, db, unique_or};
 use crate::order_rows::EncodedOrder;
@@ -20,6 +20,10 @@ use crate::stock;
 
 const PAYMENT_COLUMNS: &str = "id, order_id, provider, reference, status, currency, amount, authorized, \
      captured, refunded, action, expires_at, late_capture, version, created_at, updated_at, refunds, history";
+/// [`PAYMENT_COLUMNS`] and the reference's hash, for writes.
+const PAYMENT_WRITE_COLUMNS: &str = "id, order_id, provider, reference, status, currency, amount, authorized, \
+     captured, refunded, action, expires_at, late_capture, version, created_at, updated_at, refunds, history, \
+     reference_hash";
 
 #[derive(FromRow)]
 struct PaymentRow {
@@ -74,6 +78,7 @@ pub(crate) struct EncodedPayment {
     order_id: String,
     provider: String,
     reference: Option<String>,
+    reference_hash: Option<Vec<u8>>,
     status: &'static str,
     currency: &'static str,
     amount: Decimal,
@@ -99,6 +104,7 @@ impl EncodedPayment {
             order_id: p.order_id.to_string(),
             provider: p.provider.clone(),
             reference: p.reference.clone(),
+            reference_hash: p.reference.as_deref().map(key_hash),
             status: p.status.as_str(),
             currency: currency.code(),
             amount: amount_in(p.amount, currency, "payment amount")?,
@@ -118,8 +124,8 @@ impl EncodedPayment {
     /// Inserts the payment at `version`; an existing id is `Conflict`.
     pub(crate) async fn insert(&self, conn: &mut MySqlConnection, version_: u64) -> TxResult<()> {
         sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ({})",
-            placeholders(18)
+            "INSERT INTO payments ({PAYMENT_WRITE_COLUMNS}) VALUES ({})",
+            placeholders(19)
         )))
         .bind(&self.id)
         .bind(&self.order_id)
@@ -139,6 +145,7 @@ impl EncodedPayment {
         .bind(&self.updated_at)
         .bind(&self.refunds)
         .bind(&self.history)
+        .bind(&self.reference_hash)
         .execute(&mut *conn)
         .await
         .map_err(|e| unique_or(e, "payment", &self.id))?;
@@ -151,7 +158,8 @@ impl EncodedPayment {
         let n = sqlx::query(
             "UPDATE payments SET order_id = ?, provider = ?, reference = ?, status = ?, currency = ?, amount = ?, \
              authorized = ?, captured = ?, refunded = ?, action = ?, expires_at = ?, late_capture = ?, \
-             version = ?, created_at = ?, updated_at = ?, refunds = ?, history = ? WHERE id = ? AND version = ?",
+             version = ?, created_at = ?, updated_at = ?, refunds = ?, history = ?, reference_hash = ? \
+             WHERE id = ? AND version = ?",
         )
         .bind(&self.order_id)
         .bind(&self.provider)
@@ -170,6 +178,7 @@ impl EncodedPayment {
         .bind(&self.updated_at)
         .bind(&self.refunds)
         .bind(&self.history)
+        .bind(&self.reference_hash)
         .bind(&self.id)
         .bind(version(expected)?)
         .execute(&mut *conn)
@@ -210,10 +219,17 @@ impl PaymentStore for MySqlStore {
     }
 
     async fn payment_by_reference(&self, provider: &str, reference: &str) -> StoreResult<Option<Payment>> {
-        let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider = ? AND reference = ? ORDER BY created_at, id LIMIT 1"
-        );
-        Ok(self.fetch_payments(sql, &[provider, reference], None).await?.pop())
+        let row: Option<PaymentRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider = ? AND reference_hash = ? AND reference = ? \
+             ORDER BY created_at, id LIMIT 1"
+        )))
+        .bind(provider)
+        .bind(key_hash(reference))
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(PaymentRow::into_domain).transpose()
     }
 
     async fn payments_of_order(&self, order: OrderId) -> StoreResult<Vec<Payment>> {
@@ -239,8 +255,11 @@ impl PaymentStore for MySqlStore {
         let restock = stock::restock(&w.restock);
         write!(self, |tx, batch| {
             if let Some((provider, id)) = &w.notification {
-                sqlx::query("INSERT INTO processed_notifications (provider, notification_id) VALUES (?, ?)")
-                    .bind(provider)
+                sqlx::query(
+                    "INSERT INTO processed_notifications (provider, notification_hash, notification_id) VALUES (?, ?, ?)",
+                )
+                .bind(provider)
+                .bind(key_hash(id))
                     .bind(id)
                     .execute(&mut *tx)
                     .await

@@ -4,11 +4,13 @@
 
 use std::future::Future;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use commerce_core::ports::storage::{StoreError, StoreResult};
 use rand::Rng;
-use sqlx::{MySql, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Executor, MySql, MySqlConnection, Transaction};
 
 use crate::MySqlStore;
 use crate::error::{Fail, TxResult, db};
@@ -45,17 +47,18 @@ fn backoff(retry: u32) -> Duration {
 macro_rules! transaction {
     ($store:expr, |$tx:ident, $batch:pat_param| $body:expr) => {{
         let store: &$crate::MySqlStore = $store;
-        let mut retry = $crate::tx::Retry::new(store.max_retries);
+        let mut retry = $crate::tx::Retry::new(store.max_retries, &store.retries);
         loop {
             let $batch = retry.batch();
-            let attempt = match store.pool.begin().await {
-                Ok(mut tx) => {
+            let attempt = match store.writer.acquire().await {
+                Ok(conn) => {
+                    let mut tx = $crate::tx::WriteTx::new(conn);
                     let result = $crate::tx::typed(async {
-                        let $tx: &mut ::sqlx::MySqlConnection = &mut tx;
+                        let $tx: &mut ::sqlx::MySqlConnection = &mut *tx;
                         $body
                     })
                     .await;
-                    $crate::tx::finish(tx, result).await
+                    tx.finish(result).await
                 }
                 Err(e) => Err($crate::error::Fail::from(e)),
             };
@@ -79,31 +82,70 @@ pub(crate) fn typed<T, F: Future<Output = TxResult<T>>>(f: F) -> F {
     f
 }
 
-/// Commits on success; rolls back at once on failure (rather than when the connection is next
-/// used), so the locks go now.
-pub(crate) async fn finish<T>(tx: Transaction<'static, MySql>, result: TxResult<T>) -> TxResult<T> {
-    match result {
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
+/// A transaction on a connection of the write pool (autocommit off): its first statement
+/// starts the transaction, so there is no `BEGIN` round trip. It ends with [`WriteTx::finish`];
+/// if it is dropped instead (a cancelled call, a panic), the connection is closed rather than
+/// returned to the pool, and the server rolls the transaction back.
+pub(crate) struct WriteTx {
+    conn: PoolConnection<MySql>,
+    /// Whether a transaction may be open (cleared by a successful `COMMIT` or `ROLLBACK`).
+    open: bool,
+}
+
+impl WriteTx {
+    pub(crate) fn new(conn: PoolConnection<MySql>) -> Self {
+        WriteTx { conn, open: true }
+    }
+
+    /// Commits on success; rolls back at once on failure (rather than when the connection is
+    /// next used), so the locks go now. A connection whose `COMMIT` or `ROLLBACK` failed is
+    /// closed on drop: its transaction state is unknown.
+    pub(crate) async fn finish<T>(mut self, result: TxResult<T>) -> TxResult<T> {
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.conn.execute(end).await;
+        if ended.is_ok() {
+            self.open = false;
         }
-        Err(f) => {
-            let _ = tx.rollback().await;
-            Err(f)
+        match (result, ended) {
+            (Ok(v), Ok(_)) => Ok(v),
+            (Ok(_), Err(e)) => Err(e.into()),
+            (Err(f), _) => Err(f),
+        }
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = MySqlConnection;
+    fn deref(&self) -> &MySqlConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut MySqlConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if self.open {
+            self.conn.close_on_drop();
         }
     }
 }
 
 /// The retry policy of one [`transaction!`].
-pub(crate) struct Retry {
+pub(crate) struct Retry<'a> {
     retries: u32,
     max_retries: u32,
     batch: Batch,
+    counter: &'a AtomicU64,
 }
 
-impl Retry {
-    pub(crate) fn new(max_retries: u32) -> Self {
-        Retry { retries: 0, max_retries, batch: Batch::Fast }
+impl<'a> Retry<'a> {
+    pub(crate) fn new(max_retries: u32, counter: &'a AtomicU64) -> Self {
+        Retry { retries: 0, max_retries, batch: Batch::Fast, counter }
     }
 
     /// The mode of the next attempt.
@@ -124,6 +166,7 @@ impl Retry {
             )))),
             Err(Fail::Transient(e)) if self.retries < self.max_retries => {
                 self.retries += 1;
+                self.counter.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(retry = self.retries, error = %e, "mysql transaction rolled back; retrying");
                 tokio::time::sleep(backoff(self.retries)).await;
                 ControlFlow::Continue(())
@@ -175,10 +218,6 @@ mod tests {
                 assert!(backoff(retry) < cap.max(Duration::from_micros(1)), "retry {retry}");
             }
         }
-        assert_eq!(
-            BACKOFF_BASE.saturating_mul(1u32 << 20u32.min(16)).min(BACKOFF_MAX),
-            BACKOFF_MAX,
-            "capped"
-        );
+        assert_eq!(BACKOFF_BASE.saturating_mul(1u32 << 16).min(BACKOFF_MAX), BACKOFF_MAX, "capped");
     }
 }

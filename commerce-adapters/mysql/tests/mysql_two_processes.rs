@@ -38,7 +38,7 @@ const SHARED: usize = 8;
 fn cart(c: usize, t: usize, p: usize) -> Vec<(usize, u32)> {
     let n = 1 + (c + t + p) % 3;
     let start = (t * 7 + p * 3 + c) % SKUS.len();
-    let step = if (t + p) % 2 == 0 { 1 } else { SKUS.len() - 1 }; // ascending or descending
+    let step = if (t + p).is_multiple_of(2) { 1 } else { SKUS.len() - 1 }; // ascending or descending
     (0..n).map(|i| ((start + i * step) % SKUS.len(), 1 + ((t + i) % 2) as u32)).collect()
 }
 
