@@ -92,12 +92,11 @@ impl World {
         match a {
             Action::Buy { lines, key } => {
                 let lines: Vec<(&Sku, u32)> = lines.iter().map(|(i, q)| (&self.skus[*i], *q)).collect();
-                if let Ok(checkout) = self.h.checkout(&lines, None, None).await {
-                    if let Ok(o) = e.place_order(checkout, &format!("k{key}-{}", checkout)).await {
-                        if !self.orders.contains(&o.id) {
-                            self.orders.push(o.id);
-                        }
-                    }
+                if let Ok(checkout) = self.h.checkout(&lines, None, None).await
+                    && let Ok(o) = e.place_order(checkout, &format!("k{key}-{}", checkout)).await
+                    && !self.orders.contains(&o.id)
+                {
+                    self.orders.push(o.id);
                 }
             }
             Action::Pay { order, script, manual } => {
@@ -112,19 +111,17 @@ impl World {
                 if let Ok(p) = e
                     .start_payment(o, "scripted", StartPaymentOptions { capture, ..Default::default() })
                     .await
+                    && !self.payments.contains(&p.id)
                 {
-                    if !self.payments.contains(&p.id) {
-                        self.payments.push(p.id);
-                    }
+                    self.payments.push(p.id);
                 }
             }
             Action::BuyerPays { payment } => {
-                if let Some(id) = self.payment(*payment) {
-                    if let Ok(p) = e.payment(id).await {
-                        if let Some(r) = p.reference {
-                            self.h.gateway.buyer_pays(&r, self.h.now());
-                        }
-                    }
+                if let Some(id) = self.payment(*payment)
+                    && let Ok(p) = e.payment(id).await
+                    && let Some(r) = p.reference
+                {
+                    self.h.gateway.buyer_pays(&r, self.h.now());
                 }
             }
             Action::DeliverNotifications => {
@@ -138,17 +135,12 @@ impl World {
                 }
             }
             Action::StaleAuthorized { payment } => {
-                if let Some(id) = self.payment(*payment) {
-                    if let Ok(p) = e.payment(id).await {
-                        let _ = e
-                            .apply_gateway_status(
-                                id,
-                                &GatewayStatus::Authorized { amount: p.amount },
-                                None,
-                                None,
-                            )
-                            .await;
-                    }
+                if let Some(id) = self.payment(*payment)
+                    && let Ok(p) = e.payment(id).await
+                {
+                    let _ = e
+                        .apply_gateway_status(id, &GatewayStatus::Authorized { amount: p.amount }, None, None)
+                        .await;
                 }
             }
             Action::Confirm { payment } => {

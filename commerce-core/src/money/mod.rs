@@ -320,8 +320,15 @@ struct MoneyRepr {
 
 impl Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut amount = self.amount;
+        // Written at the currency's precision: "59.90" for 59.9 USD, and "10.50" for 10.500 USD
+        // (trailing zeros past the minor units are dropped, so whatever was computed exactly
+        // reads back). A value that is genuinely finer than the currency is written as it is,
+        // and refused on input by the strict parser.
         let minor = self.currency.minor_units();
+        let mut amount = self.amount;
+        if amount.scale() > minor {
+            amount = amount.normalize();
+        }
         if amount.scale() < minor {
             amount.rescale(minor);
         }

@@ -130,6 +130,11 @@ fn serde_round_trip_and_shape() {
     let json = serde_json::to_string(&m).unwrap();
     assert_eq!(json, r#"{"amount":"59.90","currency":"USD"}"#);
     assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), m);
+    // trailing zeros past the currency's precision are dropped on output, so it reads back
+    let wide = usd(dec!(10.500));
+    assert_eq!(serde_json::to_string(&wide).unwrap(), r#"{"amount":"10.50","currency":"USD"}"#);
+    assert_eq!(serde_json::from_str::<Money>(&serde_json::to_string(&wide).unwrap()).unwrap(), wide);
+    assert_eq!(serde_json::to_string(&usd(dec!(0.000))).unwrap(), r#"{"amount":"0.00","currency":"USD"}"#);
     let jpy: Money = serde_json::from_str(r#"{"amount":"1000","currency":"JPY"}"#).unwrap();
     assert_eq!(jpy.amount(), dec!(1000));
 }
@@ -194,6 +199,15 @@ proptest! {
             let _ = x.round(s);
         }
         let _ = x.negate();
+    }
+
+    #[test]
+    fn serde_round_trips_values_exact_in_minor_units(n in -(1i64 << 50)..(1i64 << 50), extra in 0u32..10) {
+        let mut d = Decimal::new(n, 2);
+        d.rescale(2 + extra); // same value, more trailing zeros
+        let m = usd(d);
+        let back: Money = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        prop_assert_eq!(back, m);
     }
 
     #[test]
