@@ -244,7 +244,8 @@ impl InventoryStore for MySqlStore {
                 }
             }
             // Last, so the contended rows are held only until the commit.
-            stock::apply(tx, &stock::relock(&old, &reservation.lines), batch).await
+            stock::apply(tx, &stock::relock(&old, &reservation.lines), batch).await?;
+            Ok(())
         })
     }
 

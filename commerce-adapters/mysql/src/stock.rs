@@ -126,27 +126,37 @@ pub(crate) fn check_lines(lines: &[StockLine]) -> Result<(), StoreError> {
     }
 }
 
-/// Applies `changes` (canonical order, one per SKU) in one statement; returns rows matched.
-async fn apply_batch(conn: &mut MySqlConnection, changes: &[StockChange]) -> TxResult<u64> {
+/// An argument of a stock statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arg<'a> {
+    Sku(&'a str),
+    Int(i64),
+}
+
+/// The conditional `UPDATE` applying `changes` (canonical order, one per SKU), with `?` for each
+/// argument, and the arguments in order.
+fn statement(changes: &[StockChange]) -> (String, Vec<Arg<'_>>) {
     let any_on_hand = changes.iter().any(|c| c.on_hand != 0);
     let any_reserved = changes.iter().any(|c| c.reserved != 0);
     let any_check = changes.iter().any(|c| c.check.is_some());
-    let case = |n: usize| {
+    let single = changes.len() == 1;
+    let value = || {
+        if single {
+            return "?".to_owned();
+        }
         let mut s = String::from("CASE sku");
-        for _ in 0..n {
+        for _ in changes {
             s.push_str(" WHEN ? THEN ?");
         }
         s.push_str(" END");
         s
     };
-    let single = changes.len() == 1;
-    let value = |n| if single { "?".to_owned() } else { case(n) };
     let mut sets = Vec::new();
     if any_on_hand {
-        sets.push(format!("on_hand = on_hand + {}", value(changes.len())));
+        sets.push(format!("on_hand = on_hand + {}", value()));
     }
     if any_reserved {
-        sets.push(format!("reserved = GREATEST(reserved + {}, 0)", value(changes.len())));
+        sets.push(format!("reserved = GREATEST(reserved + {}, 0)", value()));
     }
     if sets.is_empty() {
         // Nothing changes; still lock and count the rows.
@@ -159,14 +169,9 @@ async fn apply_batch(conn: &mut MySqlConnection, changes: &[StockChange]) -> TxR
         sql.push_str(&format!(" IN ({})", placeholders(changes.len())));
     }
     if any_check {
-        sql.push_str(&format!(" AND (backorder OR on_hand - reserved >= {})", value(changes.len())));
+        sql.push_str(&format!(" AND (backorder OR on_hand - reserved >= {})", value()));
     }
-    // Arguments in statement order: (sku, value) pairs per CASE, then the IN list.
-    enum Arg<'a> {
-        Sku(&'a str),
-        Int(i64),
-    }
-    fn case_args<'a>(
+    fn case<'a>(
         args: &mut Vec<Arg<'a>>,
         changes: &'a [StockChange],
         single: bool,
@@ -179,17 +184,23 @@ async fn apply_batch(conn: &mut MySqlConnection, changes: &[StockChange]) -> TxR
             args.push(Arg::Int(f(c)));
         }
     }
-    let mut args: Vec<Arg<'_>> = Vec::new();
+    let mut args = Vec::new();
     if any_on_hand {
-        case_args(&mut args, changes, single, |c| c.on_hand);
+        case(&mut args, changes, single, |c| c.on_hand);
     }
     if any_reserved {
-        case_args(&mut args, changes, single, |c| c.reserved);
+        case(&mut args, changes, single, |c| c.reserved);
     }
     args.extend(changes.iter().map(|c| Arg::Sku(c.sku.as_str())));
     if any_check {
-        case_args(&mut args, changes, single, StockChange::need);
+        case(&mut args, changes, single, StockChange::need);
     }
+    (sql, args)
+}
+
+/// Applies `changes` (canonical order, one per SKU) in one statement; returns rows matched.
+async fn apply_batch(conn: &mut MySqlConnection, changes: &[StockChange]) -> TxResult<u64> {
+    let (sql, args) = statement(changes);
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for a in args {
         q = match a {
@@ -326,6 +337,42 @@ mod tests {
         check(
             restock(&lines(&[("b", 1), ("B", 2), ("9", 3)])),
             &[("9", 3, 0, None, true), ("B", 2, 0, None, true), ("b", 1, 0, None, true)],
+        );
+    }
+
+    /// (changes, statement, arguments)
+    #[test]
+    fn one_statement_per_change_set() {
+        let check = |changes: Vec<StockChange>, sql: &str, args: &[Arg<'_>]| {
+            let (got_sql, got_args) = statement(&changes);
+            assert_eq!((got_sql.as_str(), got_args.as_slice()), (sql, args));
+        };
+        check(
+            relock(&[], &lines(&[("A-1", 2)])),
+            "UPDATE stock SET reserved = GREATEST(reserved + ?, 0) WHERE sku = ? AND (backorder OR on_hand - reserved >= ?)",
+            &[Arg::Int(2), Arg::Sku("A-1"), Arg::Int(2)],
+        );
+        check(
+            relock(&[], &lines(&[("B", 1), ("a", 3)])),
+            "UPDATE stock SET reserved = GREATEST(reserved + CASE sku WHEN ? THEN ? WHEN ? THEN ? END, 0) \
+             WHERE sku IN (?, ?) AND (backorder OR on_hand - reserved >= CASE sku WHEN ? THEN ? WHEN ? THEN ? END)",
+            &[
+                Arg::Sku("B"),
+                Arg::Int(1),
+                Arg::Sku("a"),
+                Arg::Int(3),
+                Arg::Sku("B"),
+                Arg::Sku("a"),
+                Arg::Sku("B"),
+                Arg::Int(1),
+                Arg::Sku("a"),
+                Arg::Int(3),
+            ],
+        );
+        check(
+            sale(&lines(&[("A", 2)]), Sale::Reserved),
+            "UPDATE stock SET on_hand = on_hand + ?, reserved = GREATEST(reserved + ?, 0) WHERE sku = ?",
+            &[Arg::Int(-2), Arg::Int(-2), Arg::Sku("A")],
         );
     }
 

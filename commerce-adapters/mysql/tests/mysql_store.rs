@@ -142,6 +142,9 @@ async fn stock_errors_name_the_first_sku_short_in_canonical_order() {
             vec![("P-B", 2), ("P-A", 6)],
             Some(StoreError::OutOfStock { sku: sku("P-A"), requested: 6, available: 5 }),
         ),
+        // one SKU: the reservation's last round trip carries the guard that stops the commit
+        (vec![("P-B", 2)], Some(StoreError::OutOfStock { sku: sku("P-B"), requested: 2, available: 1 })),
+        (vec![("Z-9", 1)], Some(StoreError::UnknownSku(sku("Z-9")))),
         (vec![("P-A", 2), ("P-A", 3)], None), // merged: 5 of 5
         (vec![("P-C", 7), ("P-B", 1)], None), // backorder goes below zero
     ];

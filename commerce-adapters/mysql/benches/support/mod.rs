@@ -235,6 +235,7 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 /// encoded before the clock starts, no abstraction, no reads.
 pub struct HandOrder {
     key: [String; 3],
+    key_hash: Vec<u8>,
     checkout: (String, i64, String, String),
     reservation: String,
     now: String,
@@ -254,6 +255,10 @@ impl HandOrder {
         stored.version = r.checkout_version + 1;
         HandOrder {
             key: [r.idempotency_key.clone(), r.fingerprint.clone(), o.id.to_string()],
+            key_hash: {
+                use sha2::Digest;
+                sha2::Sha256::digest(r.idempotency_key.as_bytes()).to_vec()
+            },
             checkout: (
                 r.checkout.id.to_string(),
                 r.checkout_version as i64,
@@ -299,13 +304,16 @@ impl HandOrder {
 
     pub async fn run(&self, pool: &MySqlPool) {
         let mut tx = pool.begin().await.expect("begin");
-        sqlx::query("INSERT INTO order_keys (idempotency_key, fingerprint, order_id) VALUES (?, ?, ?)")
-            .bind(&self.key[0])
-            .bind(&self.key[1])
-            .bind(&self.key[2])
-            .execute(&mut *tx)
-            .await
-            .expect("key");
+        sqlx::query(
+            "INSERT INTO order_keys (key_hash, idempotency_key, fingerprint, order_id) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&self.key_hash)
+        .bind(&self.key[0])
+        .bind(&self.key[1])
+        .bind(&self.key[2])
+        .execute(&mut *tx)
+        .await
+        .expect("key");
         let (id, version, body, updated_at) = &self.checkout;
         let n = sqlx::query(
             "UPDATE checkouts SET state = 'completed', order_id = ?, version = ?, updated_at = ?, body = ? \
@@ -323,7 +331,8 @@ impl HandOrder {
         .rows_affected();
         assert_eq!(n, 1, "checkout version");
         let n = sqlx::query(
-            "UPDATE reservations SET status = 'committed' WHERE id = ? AND status = 'active' AND expires_at > ?",
+            "UPDATE reservations SET status = 'committed', active_checkout = NULL \
+             WHERE id = ? AND status = 'active' AND expires_at > ?",
         )
         .bind(&self.reservation)
         .bind(&self.now)
