@@ -134,14 +134,14 @@ macro_rules! code_id {
     ($(#[$m:meta])* $name:ident, $rule:expr) => {
         $(#[$m])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             const RULE: CodeRule = $rule;
 
             /// Validates and builds the code.
             pub fn parse(input: &str) -> Result<Self, InvalidId> {
-                Self::RULE.check(input).map(Self)
+                Self::RULE.check(input).map(|s| Self(s.into()))
             }
 
             /// The code as text.
@@ -241,7 +241,7 @@ impl Region {
     pub fn is_within(&self, other: &Region) -> bool {
         self == other
             || (self.0.len() > other.0.len()
-                && self.0.starts_with(other.0.as_str())
+                && self.0.starts_with(&*other.0)
                 && self.0.as_bytes()[other.0.len()] == b'-')
     }
 }

@@ -15,7 +15,7 @@ pub struct Adjustment {
     /// The promotion.
     pub promotion: PromotionId,
     /// Its label.
-    pub label: String,
+    pub label: std::sync::Arc<str>,
     /// The amount taken off (never negative).
     pub amount: Money,
 }

@@ -126,7 +126,7 @@ pub struct Promotion {
     /// Stable identifier.
     pub id: PromotionId,
     /// What the customer sees ("Summer sale").
-    pub label: String,
+    pub label: std::sync::Arc<str>,
     /// What it gives.
     pub benefit: Benefit,
     /// The coupon that unlocks it; `None` for an automatic promotion.
@@ -157,7 +157,7 @@ pub struct Promotion {
 
 impl Promotion {
     /// An automatic, combinable, always-active promotion for everyone with priority 0.
-    pub fn new(id: PromotionId, label: impl Into<String>, benefit: Benefit) -> Self {
+    pub fn new(id: PromotionId, label: impl Into<std::sync::Arc<str>>, benefit: Benefit) -> Self {
         Promotion {
             id,
             label: label.into(),
