@@ -30,6 +30,9 @@ use sqlx::migrate::Migrator;
 
 pub use error::Error;
 pub use options::MySqlOptions;
+
+/// A `Result` whose error is this crate's [`Error`] (opening and migrating).
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(feature = "testkit")]
 pub use scratch::ScratchDatabase;
 

@@ -128,7 +128,8 @@ async fn stock_errors_name_the_first_sku_short_in_canonical_order() {
     let all = ["P-A", "P-B", "P-C"];
     let before = levels(&store, &all).await;
     // (lines as the cart lists them, expected error)
-    let cases: Vec<(Vec<(&str, i64)>, Option<StoreError>)> = vec![
+    type Case = (Vec<(&'static str, i64)>, Option<StoreError>);
+    let cases: Vec<Case> = vec![
         (
             vec![("P-B", 2), ("P-A", 1)],
             Some(StoreError::OutOfStock { sku: sku("P-B"), requested: 2, available: 1 }),
@@ -207,7 +208,8 @@ async fn migrations_on_open_in_a_deploy_step_and_concurrently() {
 #[tokio::test]
 async fn bad_urls_and_unreachable_servers_are_typed_errors() {
     // (url, expected error)
-    let cases: [(&str, fn(&Error) -> bool); 4] = [
+    type Expect = fn(&Error) -> bool;
+    let cases: [(&str, Expect); 4] = [
         ("postgres://root@127.0.0.1/test", |e| matches!(e, Error::InvalidUrl { .. })),
         (
             "mysql://root@127.0.0.1:3306",
