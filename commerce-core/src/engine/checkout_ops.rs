@@ -186,6 +186,15 @@ impl<S: Store + ?Sized> Commerce<S> {
                     continue;
                 }
                 (_, state) => {
+                    // A concurrent placement with the same key may have completed the checkout
+                    // between the key lookup above and loading it: answer from the key.
+                    if let Some((fp, order)) = self.store.order_by_idempotency_key(idempotency_key).await? {
+                        return if fp == fingerprint {
+                            Ok(order)
+                        } else {
+                            Err(Error::IdempotencyConflict { key: idempotency_key.to_owned() })
+                        };
+                    }
                     return Err(CheckoutError::InvalidTransition {
                         state: state.as_str(),
                         action: "place an order for",

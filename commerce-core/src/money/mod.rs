@@ -288,7 +288,14 @@ impl Money {
 /// when a result needs more than 28 digits; then its scale drops below the operands'. A zero
 /// result may come back with scale 0, so it is exact only when the operands cancel (`cancel`).
 fn exact(r: Decimal, a: Decimal, b: Decimal, cancel: bool) -> bool {
-    if r.is_zero() { cancel } else { r.scale() >= a.scale().max(b.scale()) }
+    if a.is_zero() || b.is_zero() {
+        // x ± 0 is x (rust_decimal may keep x's scale rather than the zero's)
+        true
+    } else if r.is_zero() {
+        cancel
+    } else {
+        r.scale() >= a.scale().max(b.scale())
+    }
 }
 
 impl fmt::Display for Money {

@@ -22,6 +22,8 @@ fn arithmetic() {
     // results that cancel to zero are exact whatever their scale
     assert!(usd(dec!(0)).checked_sub(usd(dec!(0.00))).unwrap().is_zero());
     assert!(usd(dec!(10.00)).checked_add(usd(dec!(-10))).unwrap().is_zero());
+    assert_eq!(usd(dec!(5)).checked_sub(usd(dec!(0.00))).unwrap(), usd(dec!(5)));
+    assert_eq!(usd(dec!(0.000)).checked_add(usd(dec!(5))).unwrap(), usd(dec!(5)));
 }
 
 #[test]
