@@ -116,14 +116,7 @@ impl<S: Store + ?Sized> Commerce<S> {
                     None,
                 ),
             };
-            let write = PaymentWrite {
-                payment: payment.clone(),
-                expected_version: expected,
-                order: None,
-                restock: Vec::new(),
-                events: Vec::new(),
-                notification: None,
-            };
+            let write = PaymentWrite::payment_only(payment.clone(), expected);
             match self.store.save_payment(write).await {
                 Ok(_) => break payment,
                 Err(StoreError::Conflict { .. }) => continue,
@@ -391,14 +384,7 @@ impl<S: Store + ?Sized> Commerce<S> {
                 None => p.refundable()?,
             };
             p.begin_refund(refund_id, amount, reason.clone(), self.clock.now())?;
-            let write = PaymentWrite {
-                payment: p.clone(),
-                expected_version: Some(version),
-                order: None,
-                restock: Vec::new(),
-                events: Vec::new(),
-                notification: None,
-            };
+            let write = PaymentWrite::payment_only(p.clone(), Some(version));
             match self.store.save_payment(write).await {
                 Ok(v) => {
                     p.version = v;
@@ -490,14 +476,7 @@ impl<S: Store + ?Sized> Commerce<S> {
                 Some(r) if r.reference.is_none() => r.reference = Some(reference.clone()),
                 _ => return Ok(p),
             }
-            let write = PaymentWrite {
-                payment: p.clone(),
-                expected_version: Some(version),
-                order: None,
-                restock: Vec::new(),
-                events: Vec::new(),
-                notification: None,
-            };
+            let write = PaymentWrite::payment_only(p.clone(), Some(version));
             match self.store.save_payment(write).await {
                 Ok(v) => {
                     p.version = v;

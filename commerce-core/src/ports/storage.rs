@@ -355,6 +355,20 @@ pub struct PaymentWrite {
     pub notification: Option<(String, String)>,
 }
 
+impl PaymentWrite {
+    /// A write of the payment alone: no order change, no stock, no events, no notification.
+    pub fn payment_only(payment: Payment, expected_version: Option<u64>) -> Self {
+        PaymentWrite {
+            payment,
+            expected_version,
+            order: None,
+            restock: Vec::new(),
+            events: Vec::new(),
+            notification: None,
+        }
+    }
+}
+
 /// Payments.
 #[async_trait]
 pub trait PaymentStore: Send + Sync {
