@@ -1,4 +1,5 @@
-//! Walks a cart through checkout to a paid order on the in-memory backend, printing each step.
+//! Walks a cart through checkout to a paid order on the embedded default (SQLite, in memory),
+//! printing each step.
 //!
 //! ```text
 //! cargo run --example checkout
@@ -23,7 +24,9 @@ use rust_decimal_macros::dec;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let gateway = Arc::new(ScriptedGateway::new());
-    let engine = commerce::Builder::new("memory:").gateway(gateway.clone()).build().await?;
+    // The embedded default (SQLite), in memory so the demo leaves no file behind; use
+    // "sqlite://shop.db" for a durable one.
+    let engine = commerce::Builder::new("sqlite::memory:").gateway(gateway.clone()).build().await?;
     let store = engine.store().clone();
 
     // Catalog, stock and rules.
