@@ -17,6 +17,7 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod codec;
 pub mod memory;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

@@ -9,62 +9,20 @@
 //! - UUID ids: lowercase hyphenated text. Versions and counts: `BIGINT`.
 //! - JSON: `serde_json` text for nested parts that are never queried.
 
-use std::str::FromStr;
-
-use chrono::{DateTime, Datelike, Utc};
-use commerce_core::ids::InvalidId;
 use commerce_core::money::{Currency, Money};
-use commerce_core::ports::storage::{StoreError, StoreResult};
+use commerce_core::ports::storage::StoreResult;
 use rust_decimal::Decimal;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.9fZ";
+pub(crate) use commerce_storage::codec::{
+    bound, data, from_json, parse_currency, parse_enum, parse_id, parse_id_opt, parse_ts, parse_ts_opt,
+    parse_u32, parse_version, to_json, ts, ts_opt, version,
+};
 
 /// Decimal places of the money columns.
 pub(crate) const MONEY_SCALE: u32 = 4;
 /// Largest absolute amount a `DECIMAL(19,4)` column holds: 999999999999999.9999.
 fn money_max() -> Decimal {
     Decimal::from_i128_with_scale(9_999_999_999_999_999_999, MONEY_SCALE)
-}
-
-pub(crate) fn data(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Data(format!("{what}: {detail}"))
-}
-
-/// A timestamp as sortable text.
-pub(crate) fn ts(t: DateTime<Utc>) -> StoreResult<String> {
-    if !(0..=9999).contains(&t.year()) {
-        return Err(data("timestamp outside years 0000-9999", t));
-    }
-    Ok(t.format(TS_FORMAT).to_string())
-}
-
-/// An optional timestamp.
-pub(crate) fn ts_opt(t: Option<DateTime<Utc>>) -> StoreResult<Option<String>> {
-    t.map(ts).transpose()
-}
-
-/// Reads a timestamp column.
-pub(crate) fn parse_ts(s: &str) -> StoreResult<DateTime<Utc>> {
-    chrono::NaiveDateTime::parse_from_str(s, TS_FORMAT)
-        .map(|n| n.and_utc())
-        .map_err(|e| data(&format!("bad timestamp {s:?}"), e))
-}
-
-/// Reads an optional timestamp column.
-pub(crate) fn parse_ts_opt(s: Option<&str>) -> StoreResult<Option<DateTime<Utc>>> {
-    s.map(parse_ts).transpose()
-}
-
-/// Reads an id or code column through the type's parser.
-pub(crate) fn parse_id<T: FromStr<Err = InvalidId>>(s: &str) -> StoreResult<T> {
-    s.parse().map_err(|e: InvalidId| data("bad id", e))
-}
-
-/// Reads an optional id column.
-pub(crate) fn parse_id_opt<T: FromStr<Err = InvalidId>>(s: Option<&str>) -> StoreResult<Option<T>> {
-    s.map(parse_id).transpose()
 }
 
 /// A decimal for a `DECIMAL(19,4)` column: refused unless the column holds it exactly.
@@ -77,11 +35,6 @@ pub(crate) fn money_column(d: Decimal) -> StoreResult<Decimal> {
         return Err(data("amount too large for DECIMAL(19,4)", d));
     }
     Ok(n)
-}
-
-/// Reads a currency column.
-pub(crate) fn parse_currency(code: &str) -> StoreResult<Currency> {
-    Currency::from_code(code).map_err(|e| data("bad currency", e))
 }
 
 /// Reads an amount column in `currency`: trailing zeros beyond the currency's minor units go.
@@ -108,45 +61,9 @@ pub(crate) fn amount_in(m: Money, currency: Currency, what: &str) -> StoreResult
     money_column(m.amount())
 }
 
-/// A version as a `BIGINT`.
-pub(crate) fn version(v: u64) -> StoreResult<i64> {
-    i64::try_from(v).map_err(|_| data("version too large", v))
-}
-
-/// Reads a version column.
-pub(crate) fn parse_version(v: i64) -> StoreResult<u64> {
-    u64::try_from(v).map_err(|_| data("negative version", v))
-}
-
-/// A count or page bound as a `BIGINT` (clamped).
-pub(crate) fn bound(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// Reads a non-negative `BIGINT` as `u32`.
-pub(crate) fn parse_u32(n: i64, what: &str) -> StoreResult<u32> {
-    u32::try_from(n).map_err(|_| data(what, n))
-}
-
 /// Reads a `COUNT(*)`.
 pub(crate) fn parse_count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
-}
-
-/// A value as JSON text.
-pub(crate) fn to_json<T: Serialize + ?Sized>(v: &T) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(|e| data("cannot encode JSON", e))
-}
-
-/// Reads a JSON column.
-pub(crate) fn from_json<T: DeserializeOwned>(s: &str, what: &str) -> StoreResult<T> {
-    serde_json::from_str(s).map_err(|e| data(&format!("bad JSON in {what}"), e))
-}
-
-/// Reads a snake_case enum column.
-pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str, what: &str) -> StoreResult<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .map_err(|e| data(&format!("bad {what} {s:?}"), e))
 }
 
 /// The SHA-256 of an unbounded text key (idempotency keys, gateway references, notification
@@ -177,6 +94,8 @@ pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::DateTime;
+    use commerce_core::ports::storage::StoreError;
     use rust_decimal_macros::dec;
 
     #[test]
