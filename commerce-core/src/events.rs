@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CartId, CheckoutId, CustomerId, EventId, OrderId, PaymentId, RefundId, Sku};
+use crate::ids::{AccountId, CartId, CheckoutId, CustomerId, EventId, OrderId, PaymentId, RefundId, Sku};
 use crate::money::Money;
 
 /// A domain event.
@@ -154,6 +154,29 @@ pub enum EventKind {
         /// The checkout.
         checkout_id: CheckoutId,
     },
+    /// An account was registered.
+    AccountRegistered {
+        /// The account.
+        account_id: AccountId,
+        /// Its customer.
+        customer_id: CustomerId,
+        /// Its email.
+        email: String,
+    },
+    /// A password reset was requested for an existing account: send `token` to `email`.
+    ///
+    /// The outbox holds the token until the event is delivered; the account store keeps only its
+    /// hash.
+    PasswordResetRequested {
+        /// The account.
+        account_id: AccountId,
+        /// Where to send the link.
+        email: String,
+        /// The secret the user proves possession of.
+        token: String,
+        /// When it stops working.
+        expires_at: DateTime<Utc>,
+    },
     /// A cart was left without checkout.
     CartAbandoned {
         /// The cart.
@@ -182,6 +205,8 @@ impl EventKind {
             EventKind::StockLow { .. } => "stock_low",
             EventKind::ReservationExpired { .. } => "reservation_expired",
             EventKind::CartAbandoned { .. } => "cart_abandoned",
+            EventKind::AccountRegistered { .. } => "account_registered",
+            EventKind::PasswordResetRequested { .. } => "password_reset_requested",
         }
     }
 }

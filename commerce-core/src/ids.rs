@@ -101,6 +101,10 @@ uuid_id!(
     /// A stock reservation.
     ReservationId
 );
+uuid_id!(
+    /// A user account (credentials and role) of a customer.
+    AccountId
+);
 
 /// Rules for a validated code: allowed length and characters, and case folding.
 struct CodeRule {

@@ -19,6 +19,8 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod account;
+pub mod activity;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
@@ -32,6 +34,7 @@ pub mod order;
 pub mod payment;
 pub mod ports;
 pub mod pricing;
+pub mod search;
 
 #[cfg(test)]
 mod testing;
@@ -39,7 +42,7 @@ mod testing;
 pub use cart::{Cart, CartError, CartLine, CartPolicy, Quantity};
 pub use engine::{Commerce, EngineConfig, Error, Result};
 pub use ids::{
-    CartId, CategoryId, CheckoutId, CouponCode, CustomerGroupId, CustomerId, EventId, OrderId, PaymentId,
+    AccountId, CartId, CategoryId, CheckoutId, CouponCode, CustomerGroupId, CustomerId, EventId, OrderId, PaymentId,
     ProductId, RefundId, Region, ReservationId, ShippingMethodId, Sku, TaxClass,
 };
 pub use money::{Currency, Money, MoneyError, Rounding};

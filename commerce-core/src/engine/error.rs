@@ -99,6 +99,14 @@ pub enum Error {
         /// Its id.
         id: String,
     },
+    /// A record with this unique value already exists (a username or email taken).
+    #[error("{entity} with this {field} already exists")]
+    AlreadyExists {
+        /// What kind of record.
+        entity: &'static str,
+        /// The field that must be unique.
+        field: &'static str,
+    },
     /// Invalid input.
     #[error("invalid input: {0}")]
     Invalid(String),
@@ -116,6 +124,7 @@ impl From<StoreError> for Error {
             }
             StoreError::UnknownSku(sku) => Error::Unavailable { sku, reason: "no stock record" },
             StoreError::IdempotencyConflict { key } => Error::IdempotencyConflict { key },
+            StoreError::Duplicate { entity, field } => Error::AlreadyExists { entity, field },
             other => Error::Store(other),
         }
     }
@@ -152,6 +161,7 @@ impl Error {
             Error::Gateway(GatewayError::InvalidNotification(_)) => "invalid_notification",
             Error::Gateway(_) => "payment_provider_error",
             Error::Contention { .. } => "contention",
+            Error::AlreadyExists { .. } => "already_exists",
             Error::Invalid(_) => "invalid_input",
             Error::Store(StoreError::Conflict { .. }) => "conflict",
             Error::Store(_) => "storage_error",

@@ -9,8 +9,10 @@
 //! (`version` checks) and is retried on conflict up to [`EngineConfig::max_retries`] times; the
 //! atomic operations (`reserve`, `place_order`, `save_payment`) are single port calls.
 
+mod account_ops;
 mod cart_ops;
 mod checkout_ops;
+mod discovery_ops;
 mod error;
 mod order_ops;
 mod payment_ops;
@@ -21,6 +23,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+pub use account_ops::{NewAccount, ProfileUpdate};
 pub use checkout_ops::UNASSIGNED_PROVIDER;
 pub use error::{Error, Result};
 pub use payment_ops::StartPaymentOptions;

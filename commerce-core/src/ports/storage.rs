@@ -19,14 +19,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::account::{Account, PasswordReset};
+use crate::activity::{Activity, ProductCount, Subject};
 use crate::cart::Cart;
 use crate::catalog::{Category, Product};
 use crate::checkout::Checkout;
 use crate::customer::{Customer, Email};
 use crate::events::Event;
 use crate::ids::{
-    CartId, CategoryId, CheckoutId, CouponCode, CustomerId, EventId, OrderId, PaymentId, ProductId,
-    ReservationId, Sku,
+    AccountId, CartId, CategoryId, CheckoutId, CouponCode, CustomerId, EventId, OrderId, PaymentId,
+    ProductId, ReservationId, Sku,
 };
 use crate::inventory::{Reservation, StockLevel, StockLine};
 use crate::order::{Order, OrderStatus};
@@ -74,6 +76,15 @@ pub enum StoreError {
     IdempotencyConflict {
         /// The key.
         key: String,
+    },
+    /// An insert would break a uniqueness rule other than the id (a username or email already
+    /// taken).
+    #[error("{entity} with this {field} already exists")]
+    Duplicate {
+        /// What kind of record.
+        entity: &'static str,
+        /// The field that must be unique (`"username"`, `"email"`).
+        field: &'static str,
     },
     /// A value could not be encoded or decoded by the backend (corrupt row, schema drift).
     #[error("data error: {0}")]
@@ -464,6 +475,69 @@ pub trait IdempotencyStore: Send + Sync {
     async fn put_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<IdempotencyRecord>;
 }
 
+/// User accounts and password resets.
+///
+/// Usernames and emails are unique across accounts, compared case-insensitively (usernames are
+/// stored lower-cased; emails are compared by their lower-cased form).
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Inserts `customer`, `account` (whose `customer_id` is `customer.id`) and `events` in one
+    /// transaction: all or nothing. Fails with [`StoreError::Duplicate`] (`entity: "account"`, `field: "username"` or
+    /// `"email"`) if another account has the username or email, with `Conflict` if either id
+    /// exists. The stored account has version 1.
+    async fn create_account(
+        &self,
+        customer: &Customer,
+        account: &Account,
+        events: &[Event],
+    ) -> StoreResult<()>;
+    /// The account with `id`.
+    async fn get_account(&self, id: AccountId) -> StoreResult<Option<Account>>;
+    /// The account whose username or email equals `login`, case-insensitively.
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
+    /// The account of `customer`.
+    async fn account_of_customer(&self, customer: CustomerId) -> StoreResult<Option<Account>>;
+    /// Replaces the account if its stored version is `expected_version` (then stores
+    /// `expected_version + 1` and returns it); `Conflict` otherwise, `Duplicate` if a changed
+    /// email is taken. The customer's email and name follow the account's.
+    async fn update_account(&self, account: &Account, expected_version: u64) -> StoreResult<u64>;
+    /// Stores a reset grant and `events` (the email job) in one transaction.
+    async fn put_password_reset(&self, reset: &PasswordReset, events: &[Event]) -> StoreResult<()>;
+    /// Redeems the grant whose hash is `token_hash` if it exists and `now < expires_at`: in one
+    /// transaction sets the account's password hash to `new_password_hash` (bumping its version)
+    /// and deletes every grant of that account. Returns the account id, or `None` if the token is
+    /// unknown, used or expired (expired grants are deleted). Of concurrent redemptions of one
+    /// token at most one succeeds.
+    async fn redeem_password_reset(
+        &self,
+        token_hash: &str,
+        new_password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AccountId>>;
+}
+
+/// Shopper activity and purchase-derived discovery.
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    /// Appends one activity record.
+    async fn record_activity(&self, activity: &Activity) -> StoreResult<()>;
+    /// Products `subject` viewed, most recent view first, each once, at most `limit`.
+    async fn recently_viewed(&self, subject: &Subject, limit: u32) -> StoreResult<Vec<ProductId>>;
+    /// Search queries `subject` ran, most recent first, each once, at most `limit`.
+    async fn recent_searches(&self, subject: &Subject, limit: u32) -> StoreResult<Vec<String>>;
+    /// "Customers also bought": other products that appear in orders containing any variant of
+    /// `product`, with the number of such orders, most first (ties by product id). Cancelled
+    /// orders do not count; SKUs no longer in the catalog are left out.
+    async fn also_bought(&self, product: ProductId, limit: u32) -> StoreResult<Vec<ProductCount>>;
+    /// Best sellers: units sold per product in orders placed at or after `since` (all time when
+    /// `None`), most first (ties by product id). Cancelled orders do not count.
+    async fn popular_products(
+        &self,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<ProductCount>>;
+}
+
 /// Every storage port: what the engine needs from a backend.
 pub trait Store:
     CatalogStore
@@ -476,6 +550,8 @@ pub trait Store:
     + PaymentStore
     + OutboxStore
     + IdempotencyStore
+    + AccountStore
+    + ActivityStore
 {
     /// What the backend supports.
     fn capabilities(&self) -> Capabilities;
