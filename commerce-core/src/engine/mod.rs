@@ -13,6 +13,7 @@ mod account_ops;
 mod cart_ops;
 mod checkout_ops;
 mod discovery_ops;
+mod express_ops;
 mod error;
 mod order_ops;
 mod payment_ops;
@@ -25,6 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 
 pub use account_ops::{NewAccount, ProfileUpdate};
 pub use checkout_ops::UNASSIGNED_PROVIDER;
+pub use express_ops::CheckoutRequest;
 pub use error::{Error, Result};
 pub use payment_ops::StartPaymentOptions;
 pub use pricing_glue::PriceOptions;
