@@ -9,14 +9,16 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use commerce_core::account::{Account, PasswordReset};
+use commerce_core::activity::{Activity, ActivityKind, ProductCount, Subject};
 use commerce_core::cart::Cart;
 use commerce_core::catalog::{Category, Product};
 use commerce_core::checkout::Checkout;
 use commerce_core::customer::{Customer, Email};
 use commerce_core::events::{Event, EventKind};
 use commerce_core::ids::{
-    CartId, CategoryId, CheckoutId, CouponCode, CustomerId, EventId, OrderId, PaymentId, ProductId,
-    ReservationId, Sku,
+    AccountId, CartId, CategoryId, CheckoutId, CouponCode, CustomerId, EventId, OrderId, PaymentId,
+    ProductId, ReservationId, Sku,
 };
 use commerce_core::inventory::{Reservation, ReservationStatus, StockError, StockLevel, StockLine};
 use commerce_core::order::{Order, OrderStatus};
@@ -64,6 +66,10 @@ struct State {
     outbox: Vec<OutboxRow>,
     outbox_index: HashMap<EventId, usize>,
     idempotency: HashMap<String, IdempotencyRecord>,
+    accounts: HashMap<AccountId, Account>,
+    password_resets: HashMap<String, PasswordReset>,
+    /// Activity by subject key, in recording order.
+    activity: HashMap<String, Vec<Activity>>,
 }
 
 impl State {
@@ -804,4 +810,240 @@ impl IdempotencyStore for MemoryStore {
         let mut s = self.lock();
         Ok(s.idempotency.entry(record.key.clone()).or_insert_with(|| record.clone()).clone())
     }
+}
+
+/// The case-insensitive comparison key of a username or email.
+fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+impl State {
+    /// `Duplicate` if an account other than `id` has the username or email, or a customer other
+    /// than `customer` has the email.
+    fn check_unique(&self, id: AccountId, customer: CustomerId, account: &Account) -> StoreResult<()> {
+        let dup = |field| StoreError::Duplicate { entity: "account", field };
+        let username = fold(account.username.as_str());
+        let email = fold(account.email.as_str());
+        for a in self.accounts.values().filter(|a| a.id != id) {
+            if fold(a.username.as_str()) == username {
+                return Err(dup("username"));
+            }
+            if fold(a.email.as_str()) == email {
+                return Err(dup("email"));
+            }
+        }
+        if self.customers.values().any(|c| c.id != customer && c.email == account.email) {
+            return Err(dup("email"));
+        }
+        Ok(())
+    }
+
+    /// Non-cancelled orders, with each line's product as the catalog knows it now (lines of
+    /// SKUs no longer in the catalog left out).
+    fn sold_products(&self) -> impl Iterator<Item = (&Order, Vec<(ProductId, u32)>)> {
+        self.orders.values().filter(|o| o.status != OrderStatus::Cancelled).map(|o| {
+            let lines =
+                o.lines.iter().filter_map(|l| self.sku_index.get(&l.sku).map(|p| (*p, l.quantity))).collect();
+            (o, lines)
+        })
+    }
+}
+
+/// Counts sorted most first, ties by product id, cut to `limit`.
+fn ranked(counts: HashMap<ProductId, u64>, limit: u32) -> Vec<ProductCount> {
+    let mut v: Vec<ProductCount> =
+        counts.into_iter().map(|(product_id, count)| ProductCount { product_id, count }).collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.product_id.cmp(&b.product_id)));
+    v.truncate(limit as usize);
+    v
+}
+
+#[async_trait]
+impl AccountStore for MemoryStore {
+    async fn create_account(
+        &self,
+        customer: &Customer,
+        account: &Account,
+        events: &[Event],
+    ) -> StoreResult<()> {
+        let mut s = self.lock();
+        if s.accounts.contains_key(&account.id) {
+            return Err(conflict("account", account.id));
+        }
+        if s.customers.contains_key(&customer.id) {
+            return Err(conflict("customer", customer.id));
+        }
+        if account.customer_id != customer.id {
+            return Err(StoreError::Data(format!(
+                "account {} names customer {}, not {}",
+                account.id, account.customer_id, customer.id
+            )));
+        }
+        s.check_unique(account.id, customer.id, account)?;
+        if s.customers.values().any(|c| c.email == customer.email) {
+            return Err(StoreError::Duplicate { entity: "account", field: "email" });
+        }
+        let mut a = account.clone();
+        a.version = 1;
+        s.customers.insert(customer.id, customer.clone());
+        s.accounts.insert(a.id, a);
+        s.push_events(events);
+        Ok(())
+    }
+
+    async fn get_account(&self, id: AccountId) -> StoreResult<Option<Account>> {
+        Ok(self.lock().accounts.get(&id).cloned())
+    }
+
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
+        let login = fold(login);
+        let s = self.lock();
+        // A username never contains '@', so at most one account matches.
+        Ok(s.accounts
+            .values()
+            .find(|a| fold(a.username.as_str()) == login || fold(a.email.as_str()) == login)
+            .cloned())
+    }
+
+    async fn account_of_customer(&self, customer: CustomerId) -> StoreResult<Option<Account>> {
+        Ok(self.lock().accounts.values().find(|a| a.customer_id == customer).cloned())
+    }
+
+    async fn update_account(&self, account: &Account, expected_version: u64) -> StoreResult<u64> {
+        let mut s = self.lock();
+        let Some(stored) = s.accounts.get(&account.id).cloned() else {
+            return Err(conflict("account", account.id));
+        };
+        if stored.version != expected_version {
+            return Err(conflict("account", account.id));
+        }
+        s.check_unique(account.id, stored.customer_id, account)?;
+        let mut a = account.clone();
+        a.customer_id = stored.customer_id;
+        a.created_at = stored.created_at;
+        a.version = expected_version + 1;
+        if let Some(c) = s.customers.get_mut(&stored.customer_id) {
+            c.email = a.email.clone();
+            c.name = a.display_name();
+        }
+        s.accounts.insert(a.id, a);
+        Ok(expected_version + 1)
+    }
+
+    async fn put_password_reset(&self, reset: &PasswordReset, events: &[Event]) -> StoreResult<()> {
+        let mut s = self.lock();
+        if !s.accounts.contains_key(&reset.account_id) {
+            return Err(StoreError::NotFound { entity: "account", id: reset.account_id.to_string() });
+        }
+        if s.password_resets.contains_key(&reset.token_hash) {
+            return Err(conflict("password reset", &reset.token_hash));
+        }
+        s.password_resets.insert(reset.token_hash.clone(), reset.clone());
+        s.push_events(events);
+        Ok(())
+    }
+
+    async fn redeem_password_reset(
+        &self,
+        token_hash: &str,
+        new_password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AccountId>> {
+        let mut s = self.lock();
+        let Some(grant) = s.password_resets.get(token_hash).cloned() else { return Ok(None) };
+        if now >= grant.expires_at {
+            s.password_resets.remove(token_hash);
+            return Ok(None);
+        }
+        let Some(account) = s.accounts.get_mut(&grant.account_id) else {
+            s.password_resets.remove(token_hash);
+            return Ok(None);
+        };
+        account.password_hash = new_password_hash.to_owned();
+        account.version += 1;
+        account.updated_at = now;
+        s.password_resets.retain(|_, r| r.account_id != grant.account_id);
+        Ok(Some(grant.account_id))
+    }
+}
+
+#[async_trait]
+impl ActivityStore for MemoryStore {
+    async fn record_activity(&self, activity: &Activity) -> StoreResult<()> {
+        self.lock().activity.entry(activity.subject.key()).or_default().push(activity.clone());
+        Ok(())
+    }
+
+    async fn recently_viewed(&self, subject: &Subject, limit: u32) -> StoreResult<Vec<ProductId>> {
+        let s = self.lock();
+        let mut out = Vec::new();
+        for a in newest_first(s.activity.get(&subject.key())) {
+            if out.len() >= limit as usize {
+                break;
+            }
+            if let ActivityKind::ProductViewed { product_id } = &a.kind
+                && !out.contains(product_id)
+            {
+                out.push(*product_id);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn recent_searches(&self, subject: &Subject, limit: u32) -> StoreResult<Vec<String>> {
+        let s = self.lock();
+        let mut out: Vec<String> = Vec::new();
+        for a in newest_first(s.activity.get(&subject.key())) {
+            if out.len() >= limit as usize {
+                break;
+            }
+            if let ActivityKind::Searched { query } = &a.kind
+                && !out.contains(query)
+            {
+                out.push(query.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    async fn also_bought(&self, product: ProductId, limit: u32) -> StoreResult<Vec<ProductCount>> {
+        let s = self.lock();
+        let mut counts: HashMap<ProductId, u64> = HashMap::new();
+        for (_, lines) in s.sold_products() {
+            if !lines.iter().any(|(p, _)| *p == product) {
+                continue;
+            }
+            let others: HashSet<ProductId> =
+                lines.iter().map(|(p, _)| *p).filter(|p| *p != product).collect();
+            for p in others {
+                *counts.entry(p).or_insert(0) += 1;
+            }
+        }
+        Ok(ranked(counts, limit))
+    }
+
+    async fn popular_products(
+        &self,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<ProductCount>> {
+        let s = self.lock();
+        let mut counts: HashMap<ProductId, u64> = HashMap::new();
+        for (order, lines) in s.sold_products() {
+            if since.is_some_and(|t| order.placed_at < t) {
+                continue;
+            }
+            for (p, q) in lines {
+                *counts.entry(p).or_insert(0) += u64::from(q);
+            }
+        }
+        Ok(ranked(counts, limit))
+    }
+}
+
+/// A subject's activity, most recent first (later records first among equal times).
+fn newest_first(records: Option<&Vec<Activity>>) -> Vec<&Activity> {
+    let mut v: Vec<(usize, &Activity)> = records.into_iter().flatten().enumerate().collect();
+    v.sort_by(|(i, a), (j, b)| b.at.cmp(&a.at).then(j.cmp(i)));
+    v.into_iter().map(|(_, a)| a).collect()
 }
