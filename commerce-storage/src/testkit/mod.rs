@@ -44,6 +44,13 @@ pub const BEHAVIOURS: &[&str] = &[
     "idempotency_records",
     "worker_retries_and_dead_letters",
     "two_workers_never_overlap",
+    "account_registration_and_login",
+    "account_updates",
+    "password_reset_grants",
+    "concurrent_password_reset_redemption",
+    "concurrent_registrations",
+    "recent_activity_per_subject",
+    "also_bought_and_popular",
 ];
 
 /// Runs one behaviour by name on a store.
@@ -69,6 +76,13 @@ pub async fn run_one(name: &str, store: Arc<dyn Store>) {
         "idempotency_records" => idempotency_records(store).await,
         "worker_retries_and_dead_letters" => worker_retries_and_dead_letters(store).await,
         "two_workers_never_overlap" => two_workers_never_overlap(store).await,
+        "account_registration_and_login" => account_registration_and_login(store).await,
+        "account_updates" => account_updates(store).await,
+        "password_reset_grants" => password_reset_grants(store).await,
+        "concurrent_password_reset_redemption" => concurrent_password_reset_redemption(store).await,
+        "concurrent_registrations" => concurrent_registrations(store).await,
+        "recent_activity_per_subject" => recent_activity_per_subject(store).await,
+        "also_bought_and_popular" => also_bought_and_popular(store).await,
         other => panic!("unknown behaviour {other}"),
     }
 }
@@ -98,7 +112,9 @@ macro_rules! conformance_tests {
             confirm_and_notification_race, payment_expiry_cancels_order, long_gateway_references,
             outbox_claims_are_exclusive,
             outbox_retries_and_dead_letters, idempotency_records, worker_retries_and_dead_letters,
-            two_workers_never_overlap);
+            two_workers_never_overlap, account_registration_and_login, account_updates,
+            password_reset_grants, concurrent_password_reset_redemption, concurrent_registrations,
+            recent_activity_per_subject, also_bought_and_popular);
     };
     (@each $factory:expr; $($name:ident),*) => {
         $(

@@ -1,11 +1,15 @@
 //! The behaviours, grouped by area.
 
+mod accounts;
+mod activity;
 mod basics;
 mod orders;
 mod outbox;
 mod payments;
 mod worker;
 
+pub use accounts::*;
+pub use activity::*;
 pub use basics::*;
 pub use orders::*;
 pub use outbox::*;
