@@ -15,7 +15,8 @@
 //!   one `BEGIN IMMEDIATE` transaction. Real tables for everything queried or updated row-wise
 //!   (products, variants and their prices, categories, customers, carts, checkouts, stock,
 //!   reservations and their lines, orders and order lines, payments, coupon usage, processed
-//!   notifications, the outbox, idempotency records, order idempotency keys); JSON text only for
+//!   notifications, the outbox, idempotency records, order idempotency keys, accounts,
+//!   password-reset grants, shopper activity); JSON text only for
 //!   nested parts never queried (priced-cart snapshots, addresses, payment history and refunds,
 //!   product attributes and images, cart contents, the pricing rules document).
 //! - **Atomicity**: every port method that writes runs in one transaction opened with
@@ -25,6 +26,9 @@
 //! - **Stock**: conditional updates in canonical SKU order
 //!   (`... WHERE sku = ? AND (backorder OR on_hand - reserved >= ?)`, rows affected checked).
 //! - **Optimistic concurrency**: `UPDATE ... WHERE id = ? AND version = ?`; no row is `Conflict`.
+//! - **Accounts**: usernames (lower-cased) and lower-cased emails under unique indexes; a taken one
+//!   is `StoreError::Duplicate`. "Also bought" and best sellers are SQL over `order_lines`,
+//!   `variants` and `orders` (cancelled orders left out).
 //! - **Money**: exact decimal text plus a currency code; never `REAL`. Timestamps: fixed-width
 //!   UTC text that sorts in time order (see the `codec` module notes in the source).
 //!
@@ -40,6 +44,8 @@
 //! an idle one that keeps the database alive). They are not durable and not shared between
 //! processes; use them for tests.
 
+mod accounts;
+mod activity;
 mod carts;
 mod catalog;
 mod codec;
