@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod tx;
+mod accounts;
+mod activity;
 mod carts;
 mod catalog;
 mod codec;
