@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 
 use super::context::CouponUsage;
 use super::error::PricingError;
-use super::explain::{ExplanationCode as Code, ExplanationEntry, Part, Shown, When};
+use super::explain::{ExplanationCode as Code, ExplanationEntry, Shown, What, When};
 use super::item::ItemInfo;
 use super::price_book::ChosenPrice;
+use super::priced::Adjustment;
 use super::promotion::{Benefit, Discount, Indexed, Target};
-use super::units::{Units, add, allocate, overflow};
+use super::units::{SmallBuf, Units, add, allocate, overflow};
 use crate::cart::Quantity;
 use crate::ids::{CouponCode, CustomerGroupId, Sku};
 use crate::money::{Currency, Rounding};
@@ -28,6 +29,25 @@ pub(crate) struct Line<'x> {
     pub net: Units,
     /// This line's share of order-level discounts.
     pub order_discount: Units,
+    /// Item-level discounts given so far, in application order.
+    pub adjustments: Vec<Adjustment>,
+}
+
+/// The coupon codes entered: the cart's, then the context's (a code may be in both).
+#[derive(Clone, Copy)]
+pub(crate) struct Coupons<'x> {
+    pub cart: &'x [CouponCode],
+    pub extra: &'x [CouponCode],
+}
+
+impl<'x> Coupons<'x> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = &'x CouponCode> {
+        self.cart.iter().chain(self.extra)
+    }
+
+    fn contains(self, code: &CouponCode) -> bool {
+        self.cart.contains(code) || self.extra.contains(code)
+    }
 }
 
 /// What the conditions look at.
@@ -37,12 +57,14 @@ pub(crate) struct Conditions<'x> {
     pub group: Option<&'x CustomerGroupId>,
     /// The subtotal before any discount.
     pub subtotal: Units,
-    pub coupons: &'x [&'x CouponCode],
+    pub coupons: Coupons<'x>,
     pub usage: &'x HashMap<CouponCode, CouponUsage>,
 }
 
 /// `Ok` if `p` applies to the cart; `Err(None)` if it is a coupon promotion whose code was not
 /// entered (skipped silently); `Err(Some(entry))` with the reason otherwise.
+// The entry is built only for a promotion that does not apply, and moved once.
+#[allow(clippy::result_large_err)]
 pub(crate) fn eligibility(
     p: &Indexed<'_>,
     lines: &[Line<'_>],
@@ -51,7 +73,7 @@ pub(crate) fn eligibility(
     let promo = p.promo;
     let no = |code, args: std::fmt::Arguments<'_>| Err(Some(ExplanationEntry::about(code, promo, args)));
     if let Some(coupon) = &promo.coupon
-        && !c.coupons.contains(&&coupon.code)
+        && !c.coupons.contains(&coupon.code)
     {
         return Err(None);
     }
@@ -96,16 +118,10 @@ pub(crate) fn eligibility(
     if let Some(min) = p.min_subtotal
         && c.subtotal < min
     {
-        return Err(Some(ExplanationEntry::about_parts(
+        return Err(Some(ExplanationEntry::about_what(
             Code::MinimumSubtotalNotMet,
             promo,
-            &[
-                Part::Text("minimum subtotal "),
-                Part::Amount(Shown(min, c.currency)),
-                Part::Text(" not met (subtotal "),
-                Part::Amount(Shown(c.subtotal, c.currency)),
-                Part::Text(")"),
-            ],
+            What::MinimumNotMet(Shown(min, c.currency), Shown(c.subtotal, c.currency)),
         )));
     }
     match &promo.benefit {
@@ -135,13 +151,17 @@ pub(crate) fn eligibility(
     Ok(())
 }
 
+/// Amounts per line (scratch: inline for carts of up to 16 lines).
+pub(crate) type PerLine<T> = SmallBuf<T, 16>;
+
 /// Where a promotion's discount goes.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Effect {
-    /// Amounts off lines (indexes into the canonical lines).
-    Lines(Vec<(usize, Units)>),
-    /// An order discount's per-line shares (one per canonical line).
-    Order(Vec<Units>),
+    /// Amounts off lines: the `amounts` filled by [`outcome`] (canonical line, amount).
+    Lines,
+    /// An order discount's per-line shares: the `amounts` filled by [`outcome`], one per
+    /// canonical line.
+    Order,
     /// An amount off shipping.
     Shipping,
 }
@@ -159,17 +179,20 @@ pub(crate) struct Outcome {
     pub clamped_from: Option<Units>,
 }
 
-/// What `p` would take off. `shipping_due` is the shipping charge still payable, if any.
+/// What `p` would take off. `shipping_due` is the shipping charge still payable, if any. The
+/// amounts per line (for [`Effect::Lines`] and [`Effect::Order`]) go to `amounts`, which is
+/// scratch space reused from one promotion to the next.
 pub(crate) fn outcome(
     p: &Indexed<'_>,
     lines: &[Line<'_>],
     shipping_due: Option<Units>,
     rounding: Rounding,
+    amounts: &mut PerLine<(usize, Units)>,
 ) -> Result<Outcome, PricingError> {
+    amounts.clear();
     let mut clamped_from = None;
     let (effect, total) = match &p.promo.benefit {
         Benefit::ItemDiscount { target, discount } => {
-            let mut amounts = Vec::with_capacity(lines.len());
             let (mut asked, mut total) = (0, 0);
             for (i, l) in lines.iter().enumerate() {
                 if !target.matches(l.sku, l.info) {
@@ -192,11 +215,10 @@ pub(crate) fn outcome(
             if asked != total {
                 clamped_from = Some(asked);
             }
-            (Effect::Lines(amounts), total)
+            (Effect::Lines, total)
         }
         Benefit::BuyXGetY { target, buy, get, .. } => {
-            let (amounts, total) = buy_x_get_y(p, target, *buy, *get, lines, rounding)?;
-            (Effect::Lines(amounts), total)
+            (Effect::Lines, buy_x_get_y(p, target, *buy, *get, lines, rounding, amounts)?)
         }
         Benefit::OrderDiscount { discount } => {
             let net = lines.iter().try_fold(0, |s, l| add(s, l.net))?;
@@ -207,7 +229,7 @@ pub(crate) fn outcome(
             if asked > net {
                 clamped_from = Some(asked);
             }
-            (Effect::Order(Vec::new()), asked.min(net))
+            (Effect::Order, asked.min(net))
         }
         Benefit::FreeShipping => (Effect::Shipping, shipping_due.unwrap_or(0)),
     };
@@ -217,21 +239,36 @@ pub(crate) fn outcome(
     {
         out.capped_from = Some(out.total);
         out.total = cap;
-        if let Effect::Lines(amounts) = &mut out.effect {
-            let weights: Vec<Units> = amounts.iter().map(|a| a.1).collect();
-            let mut shares = Vec::with_capacity(weights.len());
-            allocate(cap, &weights, &mut shares)?;
-            for (a, share) in amounts.iter_mut().zip(shares) {
-                a.1 = share;
+        if out.effect == Effect::Lines {
+            let mut weights: PerLine<Units> = PerLine::new();
+            for a in amounts.iter() {
+                weights.push(a.1);
             }
-            amounts.retain(|a| a.1 != 0);
+            let mut shares: PerLine<Units> = PerLine::filled(0, weights.len());
+            allocate(cap, &weights, &mut shares)?;
+            // Zero shares are dropped.
+            let mut kept = 0;
+            for j in 0..shares.len() {
+                if shares[j] != 0 {
+                    amounts[kept] = (amounts[j].0, shares[j]);
+                    kept += 1;
+                }
+            }
+            amounts.truncate(kept);
         }
     }
-    if let Effect::Order(shares) = &mut out.effect
-        && out.total != 0
-    {
-        let weights: Vec<Units> = lines.iter().map(|l| l.net).collect();
-        allocate(out.total, &weights, shares)?;
+    if out.effect == Effect::Order {
+        let mut weights: PerLine<Units> = PerLine::new();
+        for l in lines {
+            weights.push(l.net);
+        }
+        let mut shares: PerLine<Units> = PerLine::filled(0, lines.len());
+        if out.total != 0 {
+            allocate(out.total, &weights, &mut shares)?;
+        }
+        for (i, &share) in shares.iter().enumerate() {
+            amounts.push((i, share));
+        }
     }
     Ok(out)
 }
@@ -245,7 +282,8 @@ fn buy_x_get_y(
     get: u32,
     lines: &[Line<'_>],
     rounding: Rounding,
-) -> Result<(Vec<(usize, Units)>, Units), PricingError> {
+    amounts: &mut PerLine<(usize, Units)>,
+) -> Result<Units, PricingError> {
     let mut matching: Vec<usize> =
         (0..lines.len()).filter(|&i| target.matches(lines[i].sku, lines[i].info)).collect();
     let units: u64 = matching.iter().map(|&i| u64::from(lines[i].quantity.get())).sum();
@@ -259,7 +297,6 @@ fn buy_x_get_y(
         let y = i128::from(lb.net) * i128::from(la.quantity.get());
         x.cmp(&y).then(a.cmp(&b))
     });
-    let mut amounts = Vec::with_capacity(matching.len());
     let mut total = 0;
     for i in matching {
         if free == 0 {
@@ -275,5 +312,5 @@ fn buy_x_get_y(
             amounts.push((i, d));
         }
     }
-    Ok((amounts, total))
+    Ok(total)
 }

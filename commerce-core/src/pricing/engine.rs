@@ -1,16 +1,18 @@
 //! The pricing function.
 
-use super::apply::{self, Conditions, Effect, Line, Outcome};
+use std::sync::Arc;
+
+use super::apply::{self, Conditions, Coupons, Effect, Line, Outcome, PerLine};
 use super::context::PricingContext;
 use super::error::PricingError;
-use super::explain::{ExplanationCode as Code, ExplanationEntry, Part, Shown};
+use super::explain::{ExplanationCode as Code, ExplanationEntry, Shown, What};
 use super::input::PricingInput;
 use super::price_book;
 use super::priced::{Adjustment, PriceSource, PricedCart, PricedLine, PricedShipping};
-use super::promotion::{Indexed, Phase, Promotion, Stacking};
+use super::promotion::{Indexed, Phase, Stacking};
 use super::shipping::{ShippingMethod, Unavailable};
 use super::tax::TaxMode;
-use super::units::{Units, add, money, overflow, sub, units_of};
+use super::units::{SmallBuf, Units, add, money, overflow, sub, units_of};
 use crate::cart::Cart;
 use crate::ids::{CouponCode, PromotionId, TaxClass};
 use crate::money::Currency;
@@ -50,17 +52,18 @@ pub fn price_cart(
             subtotal,
             net: subtotal,
             order_discount: 0,
+            adjustments: Vec::new(),
         });
     }
     lines.sort_by(|a, b| a.sku.cmp(b.sku).then(a.quantity.cmp(&b.quantity)));
     let subtotal = lines.iter().try_fold(0, |s, l| add(s, l.subtotal))?;
-    let lines_len = lines.len();
 
     // The shipping method is checked before promotions: an unknown one is an error regardless.
     let method = match &ctx.shipping_method {
         Some(id) => {
             let m =
                 input.shipping_method(id).ok_or_else(|| PricingError::UnknownShippingMethod(id.clone()))?;
+            let (m, name) = (m.0, m.1);
             match m.currency() {
                 Some(c) if c != currency => {
                     return Err(PricingError::CurrencyMismatch {
@@ -69,7 +72,7 @@ pub fn price_cart(
                         found: c,
                     });
                 }
-                _ => Some(m),
+                _ => Some((m, name)),
             }
         }
         None => None,
@@ -81,35 +84,31 @@ pub fn price_cart(
         currency,
         method,
         lines,
-        adjustments: Vec::with_capacity(lines_len),
         order_adjustments: Vec::new(),
         shipping: None,
         shipping_quoted: false,
         explanation: Vec::with_capacity(input.promotions.len() + 2),
-        applied: Vec::with_capacity(input.promotions.len()),
+        applied_promotions: Vec::new(),
+        applied_coupons: Vec::new(),
+        amounts: PerLine::new(),
     };
 
-    if !cart.coupons().is_empty() || !ctx.coupon_codes.is_empty() {
-        let mut coupons: Vec<&CouponCode> = Vec::with_capacity(cart.coupons().len() + ctx.coupon_codes.len());
-        for code in cart.coupons().iter().chain(&ctx.coupon_codes) {
-            if !coupons.contains(&code) {
-                coupons.push(code);
-            }
+    // The cart's coupons, then the context's, duplicates ignored.
+    let coupons = Coupons { cart: cart.coupons(), extra: &ctx.coupon_codes };
+    for (k, code) in coupons.iter().enumerate() {
+        if coupons.iter().take(k).any(|c| c == code) {
+            continue;
         }
-        for code in &coupons {
-            if !input.promotions.iter().any(|p| p.promo.coupon.as_ref().is_some_and(|c| &c.code == *code)) {
-                run.explanation.push(ExplanationEntry {
-                    code: Code::CouponUnknown,
-                    promotion: None,
-                    coupon: Some((*code).clone()),
-                    message: format!("coupon {code}: not a valid code"),
-                });
-            }
+        if !input.promotions.iter().any(|p| p.promo.coupon.as_ref().is_some_and(|c| &c.code == code)) {
+            run.explanation.push(ExplanationEntry {
+                code: Code::CouponUnknown,
+                promotion: None,
+                coupon: Some(code.clone()),
+                message: format!("coupon {code}: not a valid code").into(),
+            });
         }
-        run.promotions(subtotal, &coupons)?;
-    } else {
-        run.promotions(subtotal, &[])?;
     }
+    run.promotions(subtotal, coupons)?;
     if !run.shipping_quoted {
         let quote = run.quote()?;
         run.settle_quote(quote);
@@ -120,9 +119,11 @@ pub fn price_cart(
 /// The shipping charge while promotions apply.
 struct Shipping<'i> {
     method: &'i ShippingMethod,
+    /// The method's name, shared.
+    name: Arc<str>,
     amount: Units,
     discount: Units,
-    adjustments: Vec<(&'i Promotion, Units)>,
+    adjustments: Vec<Adjustment>,
 }
 
 /// A shipping quote not yet committed: the charge (if any) and what to explain.
@@ -135,22 +136,24 @@ struct Run<'x, 'i> {
     input: &'x PricingInput<'i>,
     ctx: &'x PricingContext,
     currency: Currency,
-    method: Option<&'i ShippingMethod>,
-    /// Canonical (SKU) order.
+    method: Option<(&'i ShippingMethod, &'x Arc<str>)>,
+    /// Canonical (SKU) order; each line collects its item-level adjustments.
     lines: Vec<Line<'x>>,
-    /// Item-level discounts: (canonical line, promotion, amount), in application order.
-    adjustments: Vec<(usize, &'i Promotion, Units)>,
-    order_adjustments: Vec<(&'i Promotion, Units)>,
+    order_adjustments: Vec<Adjustment>,
     shipping: Option<Shipping<'i>>,
     shipping_quoted: bool,
     explanation: Vec<ExplanationEntry>,
     /// Promotions that gave a discount, in application order.
-    applied: Vec<&'i Promotion>,
+    applied_promotions: Vec<PromotionId>,
+    /// Their coupons, in application order.
+    applied_coupons: Vec<CouponCode>,
+    /// The per-line amounts of the outcome being evaluated.
+    amounts: PerLine<(usize, Units)>,
 }
 
 impl<'x, 'i> Run<'x, 'i> {
     /// Evaluates conditions, resolves exclusivity and applies promotions (module docs).
-    fn promotions(&mut self, subtotal: Units, coupons: &[&CouponCode]) -> Result<(), PricingError> {
+    fn promotions(&mut self, subtotal: Units, coupons: Coupons<'_>) -> Result<(), PricingError> {
         let promos = &self.input.promotions;
         if promos.is_empty() {
             return Ok(());
@@ -163,7 +166,7 @@ impl<'x, 'i> Run<'x, 'i> {
             coupons,
             usage: &self.ctx.coupon_usage,
         };
-        let mut eligible = vec![false; promos.len()];
+        let mut eligible: SmallBuf<bool, 32> = SmallBuf::filled(false, promos.len());
         for (i, p) in promos.iter().enumerate() {
             match apply::eligibility(p, &self.lines, &conditions) {
                 Ok(()) => eligible[i] = true,
@@ -220,7 +223,7 @@ impl<'x, 'i> Run<'x, 'i> {
 
     /// The outcome of `p` on the current state, with the shipping quote it needed (not yet
     /// committed) when shipping had not been quoted.
-    fn evaluate(&self, p: &Indexed<'_>) -> Result<(Outcome, Option<Quote<'i>>), PricingError> {
+    fn evaluate(&mut self, p: &Indexed<'_>) -> Result<(Outcome, Option<Quote<'i>>), PricingError> {
         let mut quote = None;
         let due = if p.promo.phase() == Phase::Shipping {
             let shipping = if self.shipping_quoted {
@@ -232,80 +235,81 @@ impl<'x, 'i> Run<'x, 'i> {
         } else {
             None
         };
-        let outcome = apply::outcome(p, &self.lines, due, self.input.options.rounding)?;
+        let outcome = apply::outcome(p, &self.lines, due, self.input.options.rounding, &mut self.amounts)?;
         Ok((outcome, quote))
     }
 
     fn no_discount(&mut self, p: &Indexed<'_>) {
-        self.explanation.push(ExplanationEntry::about(
+        self.explanation.push(ExplanationEntry::about_what(
             Code::NoDiscount,
             p.promo,
-            format_args!("nothing left to discount on this cart"),
+            What::Text("nothing left to discount on this cart"),
         ));
     }
 
     fn commit(&mut self, p: &Indexed<'i>, out: Outcome) -> Result<(), PricingError> {
         let promo = p.promo;
+        let c = self.currency;
+        let adjustment = |amount: Units| Adjustment {
+            promotion: promo.id.clone(),
+            label: promo.label.clone(),
+            amount: money(amount, c),
+        };
         match out.effect {
-            Effect::Lines(amounts) => {
-                for (i, d) in amounts {
+            Effect::Lines => {
+                for &(i, d) in self.amounts.iter() {
                     if let Some(l) = self.lines.get_mut(i) {
                         l.net = sub(l.net, d)?;
-                        self.adjustments.push((i, promo, d));
+                        l.adjustments.push(adjustment(d));
                     }
                 }
             }
-            Effect::Order(shares) => {
-                for (l, d) in self.lines.iter_mut().zip(shares) {
-                    l.net = sub(l.net, d)?;
-                    l.order_discount = add(l.order_discount, d)?;
+            Effect::Order => {
+                for &(i, d) in self.amounts.iter() {
+                    if let Some(l) = self.lines.get_mut(i) {
+                        l.net = sub(l.net, d)?;
+                        l.order_discount = add(l.order_discount, d)?;
+                    }
                 }
-                self.order_adjustments.push((promo, out.total));
+                self.order_adjustments.push(adjustment(out.total));
             }
             Effect::Shipping => {
                 if let Some(s) = &mut self.shipping {
                     s.discount = add(s.discount, out.total)?;
-                    s.adjustments.push((promo, out.total));
+                    s.adjustments.push(adjustment(out.total));
                 }
             }
         }
-        let c = self.currency;
         if let Some(asked) = out.clamped_from {
-            self.explanation.push(ExplanationEntry::about_parts(
+            self.explanation.push(ExplanationEntry::about_what(
                 Code::DiscountClamped,
                 promo,
-                &[
-                    Part::Text("discount of "),
-                    Part::Amount(Shown(asked, c)),
-                    Part::Text(" reduced so that no amount goes below zero"),
-                ],
+                What::Clamped(Shown(asked, c)),
             ));
         }
         if let (Some(before), Some(cap)) = (out.capped_from, p.cap) {
-            self.explanation.push(ExplanationEntry::about_parts(
+            self.explanation.push(ExplanationEntry::about_what(
                 Code::DiscountCapped,
                 promo,
-                &[
-                    Part::Text("discount of "),
-                    Part::Amount(Shown(before, c)),
-                    Part::Text(" capped at the maximum of "),
-                    Part::Amount(Shown(cap, c)),
-                ],
+                What::Capped(Shown(before, c), Shown(cap, c)),
             ));
         }
-        self.explanation.push(ExplanationEntry::about_parts(
+        self.explanation.push(ExplanationEntry::about_what(
             Code::PromotionApplied,
             promo,
-            &[Part::Amount(Shown(out.total, c)), Part::Text(" off")],
+            What::Applied(Shown(out.total, c)),
         ));
-        self.applied.push(promo);
+        self.applied_promotions.push(promo.id.clone());
+        if let Some(coupon) = &promo.coupon {
+            self.applied_coupons.push(coupon.code.clone());
+        }
         Ok(())
     }
 
     /// The shipping charge for the cart as it stands (merchandise discounts so far).
     fn quote(&self) -> Result<Quote<'i>, PricingError> {
         let mut notes = Vec::new();
-        let Some(method) = self.method else { return Ok(Quote { shipping: None, notes }) };
+        let Some((method, name)) = self.method else { return Ok(Quote { shipping: None, notes }) };
         let unavailable = |why: Unavailable| {
             let name = &method.name;
             let message = match (why, &self.ctx.region) {
@@ -343,7 +347,7 @@ impl<'x, 'i> Run<'x, 'i> {
                 amount = 0;
             }
         }
-        let shipping = Shipping { method, amount, discount: 0, adjustments: Vec::new() };
+        let shipping = Shipping { method, name: name.clone(), amount, discount: 0, adjustments: Vec::new() };
         Ok(Quote { shipping: Some(shipping), notes })
     }
 
@@ -369,7 +373,7 @@ impl<'x, 'i> Run<'x, 'i> {
         let taxes = &self.input.taxes;
 
         // Tax members: the lines (canonical order), then shipping.
-        let mut members = Vec::with_capacity(self.lines.len() + 1);
+        let mut members: SmallBuf<(Option<usize>, Units), 16> = SmallBuf::new();
         let region = self.ctx.region.as_ref();
         if region.is_none() && !taxes.is_empty() && !self.lines.is_empty() {
             self.explanation.push(ExplanationEntry::general(
@@ -378,10 +382,10 @@ impl<'x, 'i> Run<'x, 'i> {
             ));
         }
         // A few distinct tax classes per cart: a linear cache beats hashing.
-        let mut classes: Vec<(&TaxClass, Option<usize>)> = Vec::new();
+        let mut classes: SmallBuf<(Option<&TaxClass>, Option<usize>), 4> = SmallBuf::new();
         let mut rule_of = |class: &'x TaxClass, explanation: &mut Vec<ExplanationEntry>| {
             let region = region?;
-            if let Some(&(_, r)) = classes.iter().find(|(c, _)| *c == class) {
+            if let Some(&(_, r)) = classes.iter().find(|(c, _)| *c == Some(class)) {
                 return r;
             }
             let r = taxes.lookup(class, region);
@@ -391,7 +395,7 @@ impl<'x, 'i> Run<'x, 'i> {
                     format!("no tax rate for tax class {class} in {region}: not taxed"),
                 ));
             }
-            classes.push((class, r));
+            classes.push((Some(class), r));
             r
         };
         for l in &self.lines {
@@ -407,7 +411,7 @@ impl<'x, 'i> Run<'x, 'i> {
             }
             None => 0,
         };
-        let mut member_tax = Vec::with_capacity(members.len());
+        let mut member_tax: SmallBuf<Units, 16> = SmallBuf::filled(0, members.len());
         let tax_lines = taxes.compute(
             &members,
             c,
@@ -416,21 +420,16 @@ impl<'x, 'i> Run<'x, 'i> {
         )?;
         let inclusive = options.tax_mode == TaxMode::Inclusive;
         let with_tax = |net: Units, tax: Units| if inclusive { Ok(net) } else { add(net, tax) };
-        let adjustment = |p: &Promotion, amount: Units| Adjustment {
-            promotion: p.id.clone(),
-            label: p.label.clone(),
-            amount: money(amount, c),
-        };
 
         // Output lines in cart order.
-        let mut position = vec![0; self.lines.len()];
+        let mut position: SmallBuf<usize, 32> = SmallBuf::filled(0, self.lines.len());
         for (k, l) in self.lines.iter().enumerate() {
             position[l.cart_index] = k;
         }
         let mut out_lines = Vec::with_capacity(self.lines.len());
         let (mut discount_total, mut tax_total) = (0, 0);
-        for &k in &position {
-            let l = &self.lines[k];
+        for &k in position.iter() {
+            let l = &mut self.lines[k];
             let tax = member_tax[k];
             let discount = sub(l.subtotal, l.net)?;
             discount_total = add(discount_total, discount)?;
@@ -440,16 +439,11 @@ impl<'x, 'i> Run<'x, 'i> {
                 quantity: l.quantity,
                 unit_price: money(l.price.unit, c),
                 price_source: PriceSource {
-                    price_list: l.price.list.map(str::to_owned),
+                    price_list: l.price.list.cloned(),
                     tier_min_quantity: l.price.tier_min_quantity,
                 },
                 subtotal: money(l.subtotal, c),
-                adjustments: self
-                    .adjustments
-                    .iter()
-                    .filter(|a| a.0 == k)
-                    .map(|a| adjustment(a.1, a.2))
-                    .collect(),
+                adjustments: std::mem::take(&mut l.adjustments),
                 order_discount: money(l.order_discount, c),
                 discount_total: money(discount, c),
                 tax_rate: members[k].0.map_or(rust_decimal::Decimal::ZERO, |r| taxes.rate(r)),
@@ -463,9 +457,9 @@ impl<'x, 'i> Run<'x, 'i> {
                 tax_total = add(tax_total, tax)?;
                 Some(PricedShipping {
                     method: s.method.id.clone(),
-                    name: s.method.name.clone(),
+                    name: s.name,
                     amount: money(s.amount, c),
-                    adjustments: s.adjustments.iter().map(|a| adjustment(a.0, a.1)).collect(),
+                    adjustments: s.adjustments,
                     discount: money(s.discount, c),
                     tax: money(tax, c),
                     total: money(with_tax(shipping_due, tax)?, c),
@@ -475,14 +469,11 @@ impl<'x, 'i> Run<'x, 'i> {
         };
         let merchandise = add(sub(subtotal, discount_total)?, shipping_due)?;
         let grand_total = if inclusive { merchandise } else { add(merchandise, tax_total)? };
-        let applied_promotions: Vec<PromotionId> = self.applied.iter().map(|p| p.id.clone()).collect();
-        let applied_coupons =
-            self.applied.iter().filter_map(|p| p.coupon.as_ref().map(|c| c.code.clone())).collect();
         Ok(PricedCart {
             currency: c,
             tax_mode: options.tax_mode,
             lines: out_lines,
-            order_adjustments: self.order_adjustments.iter().map(|a| adjustment(a.0, a.1)).collect(),
+            order_adjustments: self.order_adjustments,
             shipping,
             taxes: tax_lines,
             subtotal: money(subtotal, c),
@@ -490,8 +481,8 @@ impl<'x, 'i> Run<'x, 'i> {
             tax_total: money(tax_total, c),
             shipping_total: money(shipping_due, c),
             grand_total: money(grand_total, c),
-            applied_coupons,
-            applied_promotions,
+            applied_coupons: self.applied_coupons,
+            applied_promotions: self.applied_promotions,
             explanation: self.explanation,
         })
     }

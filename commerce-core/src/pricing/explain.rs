@@ -1,6 +1,7 @@
 //! The explanation: structured entries with a machine code and a human message.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -65,54 +66,35 @@ pub struct ExplanationEntry {
     /// The coupon concerned, if any.
     pub coupon: Option<CouponCode>,
     /// What happened, for people (English).
-    pub message: String,
+    pub message: ExplanationMessage,
 }
 
 impl ExplanationEntry {
     pub(crate) fn general(code: ExplanationCode, message: String) -> Self {
-        ExplanationEntry { code, promotion: None, coupon: None, message }
+        ExplanationEntry { code, promotion: None, coupon: None, message: message.into() }
     }
 
     /// An entry about `promo`; the message starts with how the customer knows it.
     pub(crate) fn about(code: ExplanationCode, promo: &Promotion, rest: std::fmt::Arguments<'_>) -> Self {
-        let mut message = Self::subject(promo);
         match rest.as_str() {
-            Some(s) => message.push_str(s),
-            // Writing to a String cannot fail.
+            Some(text) => Self::about_what(code, promo, What::Text(text)),
             None => {
-                let _ = message.write_fmt(rest);
+                let mut message = String::with_capacity(96);
+                // Writing to a String cannot fail.
+                let _ = write!(message, "{}: {rest}", Subject::of(promo));
+                Self::with_message(code, promo, message.into())
             }
         }
+    }
+
+    /// An entry about `promo` whose message is kept structured and rendered when it is read
+    /// (the hot paths: nothing is formatted or allocated for it while pricing).
+    pub(crate) fn about_what(code: ExplanationCode, promo: &Promotion, what: What) -> Self {
+        let message = ExplanationMessage::new(Repr::About { subject: Subject::of(promo), what });
         Self::with_message(code, promo, message)
     }
 
-    /// An entry about `promo` whose message is built from `parts` by pushing strings (the hot
-    /// paths: no formatting machinery).
-    pub(crate) fn about_parts(code: ExplanationCode, promo: &Promotion, parts: &[Part<'_>]) -> Self {
-        let mut message = Self::subject(promo);
-        for part in parts {
-            match part {
-                Part::Text(t) => message.push_str(t),
-                Part::Amount(a) => a.push_to(&mut message),
-            }
-        }
-        Self::with_message(code, promo, message)
-    }
-
-    fn subject(promo: &Promotion) -> String {
-        let mut message = String::with_capacity(96);
-        match &promo.coupon {
-            Some(c) => {
-                message.push_str("coupon ");
-                message.push_str(c.code.as_str());
-            }
-            None => message.push_str(&promo.label),
-        }
-        message.push_str(": ");
-        message
-    }
-
-    fn with_message(code: ExplanationCode, promo: &Promotion, message: String) -> Self {
+    fn with_message(code: ExplanationCode, promo: &Promotion, message: ExplanationMessage) -> Self {
         ExplanationEntry {
             code,
             promotion: Some(promo.id.clone()),
@@ -122,14 +104,215 @@ impl ExplanationEntry {
     }
 }
 
-/// A piece of a message.
-pub(crate) enum Part<'a> {
-    Text(&'a str),
-    Amount(Shown),
+/// The human message of an [`ExplanationEntry`]: English text.
+///
+/// It reads like a `str` (it dereferences to one, and displays, compares and hashes as its
+/// text) and it is serialized as a plain JSON string. Messages about promotions are kept
+/// structured while pricing and rendered the first time they are read (then kept) or
+/// serialized, so that pricing a cart formats no text nobody reads.
+#[derive(Clone)]
+pub struct ExplanationMessage {
+    repr: Repr,
+    /// The rendered text of a structured message, once read.
+    text: OnceLock<Box<str>>,
+}
+
+impl ExplanationMessage {
+    fn new(repr: Repr) -> Self {
+        ExplanationMessage { repr, text: OnceLock::new() }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match &self.repr {
+            Repr::Text(t) => t,
+            Repr::About { .. } => self.text.get_or_init(|| self.repr.to_string().into_boxed_str()),
+        }
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        match self.repr {
+            Repr::Text(t) => t,
+            Repr::About { .. } => self.as_str().to_owned(),
+        }
+    }
+}
+
+impl From<String> for ExplanationMessage {
+    fn from(text: String) -> Self {
+        ExplanationMessage::new(Repr::Text(text))
+    }
+}
+
+impl From<&str> for ExplanationMessage {
+    fn from(text: &str) -> Self {
+        ExplanationMessage::new(Repr::Text(text.to_owned()))
+    }
+}
+
+impl From<ExplanationMessage> for String {
+    fn from(message: ExplanationMessage) -> Self {
+        message.into_string()
+    }
+}
+
+impl std::ops::Deref for ExplanationMessage {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for ExplanationMessage {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for ExplanationMessage {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for ExplanationMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.repr, self.text.get()) {
+            (Repr::Text(t), _) => f.write_str(t),
+            (_, Some(t)) => f.write_str(t),
+            (repr, None) => repr.fmt(f),
+        }
+    }
+}
+
+impl std::fmt::Debug for ExplanationMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for ExplanationMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ExplanationMessage {}
+
+impl PartialEq<str> for ExplanationMessage {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ExplanationMessage {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::hash::Hash for ExplanationMessage {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Serialize for ExplanationMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match (&self.repr, self.text.get()) {
+            (Repr::Text(t), _) => serializer.serialize_str(t),
+            (_, Some(t)) => serializer.serialize_str(t),
+            // Rendered straight into the output, without an intermediate string.
+            (repr, None) => serializer.collect_str(repr),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExplanationMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(ExplanationMessage::from)
+    }
+}
+
+/// A message's content.
+#[derive(Debug, Clone)]
+enum Repr {
+    Text(String),
+    /// `"{subject}: {what}"`.
+    About {
+        subject: Subject,
+        what: What,
+    },
+}
+
+impl std::fmt::Display for Repr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Repr::Text(t) => f.write_str(t),
+            Repr::About { subject, what } => write!(f, "{subject}: {what}"),
+        }
+    }
+}
+
+/// How the customer knows a promotion: its coupon code, else its label.
+#[derive(Debug, Clone)]
+enum Subject {
+    Coupon(CouponCode),
+    Label(Arc<str>),
+}
+
+impl Subject {
+    fn of(promo: &Promotion) -> Subject {
+        match &promo.coupon {
+            Some(c) => Subject::Coupon(c.code.clone()),
+            None => Subject::Label(promo.label.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::Coupon(code) => write!(f, "coupon {}", code.as_str()),
+            Subject::Label(label) => f.write_str(label),
+        }
+    }
+}
+
+/// What a message about a promotion says after its subject.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum What {
+    Text(&'static str),
+    /// `12.50 USD off`
+    Applied(Shown),
+    /// `discount of {asked} reduced so that no amount goes below zero`
+    Clamped(Shown),
+    /// `discount of {before} capped at the maximum of {cap}`
+    Capped(Shown, Shown),
+    /// `minimum subtotal {min} not met (subtotal {subtotal})`
+    MinimumNotMet(Shown, Shown),
+}
+
+impl std::fmt::Display for What {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            What::Text(t) => f.write_str(t),
+            What::Applied(total) => write!(f, "{total} off"),
+            What::Clamped(asked) => {
+                write!(f, "discount of {asked} reduced so that no amount goes below zero")
+            }
+            What::Capped(before, cap) => write!(f, "discount of {before} capped at the maximum of {cap}"),
+            What::MinimumNotMet(min, subtotal) => {
+                write!(f, "minimum subtotal {min} not met (subtotal {subtotal})")
+            }
+        }
+    }
 }
 
 /// An amount in minor units shown like [`Money`](crate::Money): `12.50 USD`.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Shown(pub Units, pub Currency);
 
 impl Shown {
@@ -156,13 +339,6 @@ impl Shown {
             buf[at] = b'-';
         }
         std::str::from_utf8(&buf[at..]).unwrap_or("?")
-    }
-
-    /// Appends the amount without going through the formatting machinery (hot path).
-    pub(crate) fn push_to(&self, out: &mut String) {
-        out.push_str(self.digits(&mut [0; 48]));
-        out.push(' ');
-        out.push_str(self.1.code());
     }
 }
 

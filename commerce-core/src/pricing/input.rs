@@ -1,6 +1,7 @@
 //! The validated, indexed rules the engine prices against.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::context::PricingOptions;
 use super::error::PricingError;
@@ -47,6 +48,8 @@ pub struct PricingInput<'a> {
     pub(crate) exclusive: Vec<usize>,
     pub(crate) taxes: TaxIndex<'a>,
     pub(crate) shipping: &'a [ShippingMethod],
+    /// The shipping methods' names, shared by every priced cart that reports them.
+    shipping_names: Vec<Arc<str>>,
     pub(crate) options: PricingOptions,
 }
 
@@ -66,6 +69,7 @@ impl<'a> PricingInput<'a> {
             exclusive: Vec::new(),
             taxes: TaxIndex::default(),
             shipping: &[],
+            shipping_names: Vec::new(),
             options: PricingOptions::default(),
         })
     }
@@ -94,6 +98,7 @@ impl<'a> PricingInput<'a> {
     pub fn with_shipping_methods(mut self, methods: &'a [ShippingMethod]) -> Result<Self, PricingError> {
         shipping::validate(methods)?;
         self.shipping = methods;
+        self.shipping_names = methods.iter().map(|m| Arc::from(m.name.as_str())).collect();
         Ok(self)
     }
 
@@ -113,7 +118,9 @@ impl<'a> PricingInput<'a> {
         self.catalog
     }
 
-    pub(crate) fn shipping_method(&self, id: &ShippingMethodId) -> Option<&'a ShippingMethod> {
-        self.shipping.iter().find(|m| &m.id == id)
+    /// The method and its shared name.
+    pub(crate) fn shipping_method(&self, id: &ShippingMethodId) -> Option<(&'a ShippingMethod, &Arc<str>)> {
+        let i = self.shipping.iter().position(|m| &m.id == id)?;
+        Some((&self.shipping[i], self.shipping_names.get(i)?))
     }
 }

@@ -1,6 +1,7 @@
 //! Base prices, price lists and quantity tiers, and the choice of a unit price.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -220,6 +221,8 @@ impl PriceBook {
 pub(crate) struct Candidate<'a> {
     /// `None` for the base price, which ranks below every list.
     list: Option<&'a PriceList>,
+    /// The list's id, shared by every priced cart that reports it.
+    list_id: Option<Arc<str>>,
     currency: Currency,
     unit: Units,
     /// (minimum quantity, unit price), largest minimum first.
@@ -244,7 +247,7 @@ impl Candidate<'_> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ChosenPrice<'a> {
     pub unit: Units,
-    pub list: Option<&'a str>,
+    pub list: Option<&'a Arc<str>>,
     pub tier_min_quantity: Option<u32>,
 }
 
@@ -262,7 +265,13 @@ pub(crate) fn index(book: &PriceBook) -> Result<HashMap<&Sku, Vec<Candidate<'_>>
             ));
         }
         let currency = entry.unit_price.currency();
-        by_sku.entry(&entry.sku).or_default().push(Candidate { list: None, currency, unit, tiers });
+        by_sku.entry(&entry.sku).or_default().push(Candidate {
+            list: None,
+            list_id: None,
+            currency,
+            unit,
+            tiers,
+        });
     }
     let mut ids = HashSet::new();
     for list in &book.lists {
@@ -276,6 +285,7 @@ pub(crate) fn index(book: &PriceBook) -> Result<HashMap<&Sku, Vec<Candidate<'_>>
             return Err(PricingError::invalid(what(), "valid_from is not before valid_until"));
         }
         let mut seen = HashSet::new();
+        let list_id: Arc<str> = list.id.as_str().into();
         for entry in &list.prices {
             let (unit, tiers) = entry.validate(&what)?;
             let currency = entry.unit_price.currency();
@@ -285,7 +295,13 @@ pub(crate) fn index(book: &PriceBook) -> Result<HashMap<&Sku, Vec<Candidate<'_>>
                     format!("two prices for {} in {}", entry.sku, entry.unit_price.currency()),
                 ));
             }
-            by_sku.entry(&entry.sku).or_default().push(Candidate { list: Some(list), currency, unit, tiers });
+            by_sku.entry(&entry.sku).or_default().push(Candidate {
+                list: Some(list),
+                list_id: Some(list_id.clone()),
+                currency,
+                unit,
+                tiers,
+            });
         }
     }
     for candidates in by_sku.values_mut() {
@@ -298,7 +314,7 @@ pub(crate) fn index(book: &PriceBook) -> Result<HashMap<&Sku, Vec<Candidate<'_>>
 
 /// The unit price of `quantity` units among `candidates` (see the module docs for the rule).
 pub(crate) fn choose<'a>(
-    candidates: &[Candidate<'a>],
+    candidates: &'a [Candidate<'_>],
     currency: Currency,
     quantity: u32,
     now: DateTime<Utc>,
@@ -321,10 +337,7 @@ pub(crate) fn choose<'a>(
         // Same rank: strictly lower price wins; equal prices keep the smaller list id
         // (candidates are sorted by id within a rank).
         if best.as_ref().is_none_or(|(_, b)| unit < b.unit) {
-            best = Some((
-                c.rank(),
-                ChosenPrice { unit, list: c.list.map(|l| l.id.as_str()), tier_min_quantity: tier },
-            ));
+            best = Some((c.rank(), ChosenPrice { unit, list: c.list_id.as_ref(), tier_min_quantity: tier }));
         }
     }
     best.map(|(_, p)| p)

@@ -1,5 +1,7 @@
 //! The output: a priced cart, stored later as an immutable order snapshot.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +17,7 @@ pub struct Adjustment {
     /// The promotion.
     pub promotion: PromotionId,
     /// Its label.
-    pub label: std::sync::Arc<str>,
+    pub label: Arc<str>,
     /// The amount taken off (never negative).
     pub amount: Money,
 }
@@ -24,7 +26,7 @@ pub struct Adjustment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceSource {
     /// The price list that set it; `None` for the base price.
-    pub price_list: Option<String>,
+    pub price_list: Option<Arc<str>>,
     /// The minimum quantity of the volume tier used, if any.
     pub tier_min_quantity: Option<u32>,
 }
@@ -63,7 +65,7 @@ pub struct PricedShipping {
     /// The method.
     pub method: ShippingMethodId,
     /// Its display name.
-    pub name: String,
+    pub name: Arc<str>,
     /// The charge before promotions (zero when the method's free-above threshold is met).
     pub amount: Money,
     /// Promotion discounts on shipping.
@@ -80,9 +82,9 @@ pub struct PricedShipping {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxLine {
     /// The tax rule's id.
-    pub rate_id: String,
+    pub rate_id: Arc<str>,
     /// The tax rule's name.
-    pub name: String,
+    pub name: Arc<str>,
     /// The rate in percent.
     pub rate: Decimal,
     /// The amount taxed, excluding the tax itself (in tax-inclusive mode: the amounts paid minus

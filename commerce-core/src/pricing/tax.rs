@@ -1,13 +1,14 @@
 //! Tax rules by (tax class, region), tax modes, and the tax computation.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::PricingError;
 use super::priced::TaxLine;
-use super::units::{FxBuild, Ratio, Units, add, allocate, money, sub};
+use super::units::{FxBuild, Ratio, SmallBuf, Units, add, allocate, money, sub};
 use crate::ids::{Region, TaxClass};
 use crate::money::{Currency, Rounding};
 
@@ -64,9 +65,12 @@ impl TaxRule {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry<'a> {
     rule: &'a TaxRule,
+    /// The rule's id and name, shared by every priced cart that reports them.
+    id: Arc<str>,
+    name: Arc<str>,
     /// `rate / 100`: the tax on a tax-exclusive amount.
     exclusive: Ratio,
     /// `rate / (100 + rate)`: the tax inside a tax-inclusive amount.
@@ -104,7 +108,13 @@ impl<'a> TaxIndex<'a> {
                 return Err(PricingError::invalid(what(), "the rate has too many digits"));
             };
             index.by_class.entry(&rule.tax_class).or_default().push(index.rules.len());
-            index.rules.push(Entry { rule, exclusive, included });
+            index.rules.push(Entry {
+                rule,
+                id: rule.id.as_str().into(),
+                name: rule.name.as_str().into(),
+                exclusive,
+                included,
+            });
         }
         for ids in index.by_class.values_mut() {
             // Longest region code first: `US-CA` before `US` (nested regions only grow).
@@ -141,19 +151,19 @@ impl<'a> TaxIndex<'a> {
     }
 
     /// Taxes `members` (each an optional rule and a taxable amount: net of discounts, and tax
-    /// included in inclusive mode) into `taxes` (one per member). Returns the breakdown by rate,
-    /// sorted by rule id.
+    /// included in inclusive mode) into `taxes` (one per member, zero when untaxed). Returns the
+    /// breakdown by rate, sorted by rule id.
     pub(crate) fn compute(
         &self,
         members: &[(Option<usize>, Units)],
         currency: Currency,
         (mode, level, rounding): (TaxMode, TaxRounding, Rounding),
-        taxes: &mut Vec<Units>,
+        taxes: &mut [Units],
     ) -> Result<Vec<TaxLine>, PricingError> {
-        taxes.clear();
-        taxes.resize(members.len(), 0);
+        debug_assert_eq!(members.len(), taxes.len());
+        taxes.fill(0);
         // (rule, sum of amounts, sum of taxes)
-        let mut groups: Vec<(usize, Units, Units)> = Vec::new();
+        let mut groups: SmallBuf<(usize, Units, Units), 8> = SmallBuf::new();
         for (i, &(rule, amount)) in members.iter().enumerate() {
             let Some(rule) = rule else { continue };
             let g = match groups.iter().position(|g| g.0 == rule) {
@@ -171,14 +181,16 @@ impl<'a> TaxIndex<'a> {
             }
         }
         if level == TaxRounding::PerOrder {
-            let (mut weights, mut shares) = (Vec::new(), Vec::new());
-            for g in &mut groups {
+            let mut weights: SmallBuf<Units, 16> = SmallBuf::filled(0, members.len());
+            let mut shares: SmallBuf<Units, 16> = SmallBuf::filled(0, members.len());
+            for g in groups.iter_mut() {
                 g.2 = self.tax_on(g.0, g.1, mode, rounding)?;
                 if g.2 == 0 {
                     continue;
                 }
-                weights.clear();
-                weights.extend(members.iter().map(|&(r, m)| if r == Some(g.0) { m } else { 0 }));
+                for (w, &(r, m)) in weights.iter_mut().zip(members) {
+                    *w = if r == Some(g.0) { m } else { 0 };
+                }
                 allocate(g.2, &weights, &mut shares)?;
                 for (i, &share) in shares.iter().enumerate() {
                     if members[i].0 == Some(g.0) {
@@ -188,15 +200,15 @@ impl<'a> TaxIndex<'a> {
             }
         }
         let mut lines = Vec::with_capacity(groups.len());
-        for (rule, base, tax) in groups {
+        for &(rule, base, tax) in groups.iter() {
             let Some(e) = self.rules.get(rule) else { continue };
             let taxable_base = match mode {
                 TaxMode::Exclusive => base,
                 TaxMode::Inclusive => sub(base, tax)?,
             };
             lines.push(TaxLine {
-                rate_id: e.rule.id.clone(),
-                name: e.rule.name.clone(),
+                rate_id: e.id.clone(),
+                name: e.name.clone(),
                 rate: e.rule.rate,
                 taxable_base: money(taxable_base, currency),
                 amount: money(tax, currency),

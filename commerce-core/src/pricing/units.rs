@@ -34,9 +34,13 @@ pub(crate) fn units_of(money: Money) -> Result<Units, MoneyError> {
     money.to_minor_units()
 }
 
-/// Back to money.
+/// Back to money: the same value as [`Money::from_minor_units`], built in place (the engine
+/// makes dozens per cart).
+#[inline]
 pub(crate) fn money(units: Units, currency: Currency) -> Money {
-    Money::from_minor_units(units, currency)
+    let abs = units.unsigned_abs();
+    let amount = Decimal::from_parts(abs as u32, (abs >> 32) as u32, 0, units < 0, currency.minor_units());
+    Money::new(amount, currency)
 }
 
 /// `n / d` rounded with `mode`, for `d > 0`.
@@ -122,6 +126,15 @@ impl Ratio {
 
     /// `amount x self`, rounded with `mode`.
     pub(crate) fn of(&self, amount: Units, mode: Rounding) -> Result<Units, PricingError> {
+        if self.num == 0 {
+            return Ok(0);
+        }
+        // The usual rates (`29/400`) fit 64 bits, and then `amount x num` cannot overflow 128
+        // bits: no checked 128-bit multiplication needed.
+        if let (Ok(num), true) = (i64::try_from(self.num), self.den > 0) {
+            let product = i128::from(amount) * i128::from(num);
+            return Units::try_from(div_round(product, self.den, mode)).map_err(|_| overflow("rate"));
+        }
         self.of_part(amount, 1, 1, mode)
     }
 
@@ -154,33 +167,35 @@ fn gcd(mut a: i128, mut b: i128) -> i128 {
     a
 }
 
-/// Splits `total >= 0` over non-negative `weights` by the rule of [`Money::allocate`]: each part
-/// is the floor of its exact share, and the leftover units go to the largest remainders, ties
-/// to the earlier index. Computed exactly in integers. All zero weights give all zero parts
-/// (the caller never allocates a non-zero total over zero weights).
-pub(crate) fn allocate(total: Units, weights: &[Units], out: &mut Vec<Units>) -> Result<(), PricingError> {
-    out.clear();
+/// Splits `total >= 0` over non-negative `weights` into `out` (one part per weight) by the rule
+/// of [`Money::allocate`]: each part is the floor of its exact share, and the leftover units go
+/// to the largest remainders, ties to the earlier index. Computed exactly in integers. All zero
+/// weights give all zero parts (the caller never allocates a non-zero total over zero weights).
+pub(crate) fn allocate(total: Units, weights: &[Units], out: &mut [Units]) -> Result<(), PricingError> {
+    debug_assert_eq!(weights.len(), out.len());
+    out.fill(0);
     let sum = weights
         .iter()
         .try_fold(0i128, |s, &w| s.checked_add(i128::from(w)))
         .ok_or_else(|| overflow("allocate"))?;
     if sum <= 0 || total == 0 {
-        out.resize(weights.len(), 0);
         return Ok(());
     }
-    out.reserve(weights.len());
     let mut assigned: i128 = 0;
     // (remainder, index) of parts that may take a leftover unit
-    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
+    let mut remainders: SmallBuf<(i128, usize), 16> = SmallBuf::new();
     let sum64 = i64::try_from(sum).ok();
-    for (i, &w) in weights.iter().enumerate() {
-        let p = i128::from(total).checked_mul(i128::from(w)).ok_or_else(|| overflow("allocate"))?;
-        // 64-bit division when it fits: much cheaper than 128-bit.
-        let (q, r) = match (i64::try_from(p), sum64) {
-            (Ok(p), Some(s)) => (i128::from(p / s), i128::from(p % s)),
-            _ => (p / sum, p % sum),
+    for (i, (&w, part)) in weights.iter().zip(out.iter_mut()).enumerate() {
+        // 64-bit arithmetic when it fits: much cheaper than 128-bit. Two 64-bit factors cannot
+        // overflow 128 bits.
+        let (q, r) = match (total.checked_mul(w), sum64) {
+            (Some(p), Some(s)) => (i128::from(p / s), i128::from(p % s)),
+            _ => {
+                let p = i128::from(total) * i128::from(w);
+                (p / sum, p % sum)
+            }
         };
-        out.push(Units::try_from(q).map_err(|_| overflow("allocate"))?);
+        *part = Units::try_from(q).map_err(|_| overflow("allocate"))?;
         assigned += q;
         if r > 0 {
             remainders.push((r, i));
@@ -195,6 +210,84 @@ pub(crate) fn allocate(total: Units, weights: &[Units], out: &mut Vec<Units>) ->
         }
     }
     Ok(())
+}
+
+/// A buffer of `Copy` values kept inline (on the stack) up to `N` of them and on the heap
+/// beyond: the engine's per-call scratch. Most carts have a few lines and a few promotions, so
+/// most calls allocate no scratch at all.
+#[derive(Debug, Clone)]
+pub(crate) struct SmallBuf<T: Copy + Default, const N: usize> {
+    len: usize,
+    inline: [T; N],
+    /// Every element once `len > N`.
+    heap: Vec<T>,
+}
+
+impl<T: Copy + Default, const N: usize> SmallBuf<T, N> {
+    #[inline]
+    pub(crate) fn new() -> Self {
+        SmallBuf { len: 0, inline: [T::default(); N], heap: Vec::new() }
+    }
+
+    /// `len` copies of `value`.
+    pub(crate) fn filled(value: T, len: usize) -> Self {
+        let mut buf = Self::new();
+        if len <= N {
+            buf.inline[..len].fill(value);
+        } else {
+            buf.heap = vec![value; len];
+        }
+        buf.len = len;
+        buf
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, value: T) {
+        if self.len < N {
+            self.inline[self.len] = value;
+        } else {
+            if self.len == N {
+                self.heap.reserve(2 * N);
+                self.heap.extend_from_slice(&self.inline);
+            }
+            self.heap.push(value);
+        }
+        self.len += 1;
+    }
+
+    /// Keeps the first `len` elements (no-op when there are fewer).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            if self.len > N {
+                self.heap.truncate(len);
+                if len <= N {
+                    self.inline[..len].copy_from_slice(&self.heap);
+                    self.heap.clear();
+                }
+            }
+            self.len = len;
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.truncate(0);
+    }
+}
+
+impl<T: Copy + Default, const N: usize> std::ops::Deref for SmallBuf<T, N> {
+    type Target = [T];
+
+    #[inline]
+    fn deref(&self) -> &[T] {
+        if self.len <= N { &self.inline[..self.len] } else { &self.heap }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> std::ops::DerefMut for SmallBuf<T, N> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [T] {
+        if self.len <= N { &mut self.inline[..self.len] } else { &mut self.heap }
+    }
 }
 
 /// A fast hasher for the SKU index (FxHash). The index's keys come from the shop's own data, so
@@ -274,6 +367,41 @@ mod tests {
         assert!(Ratio::percent(dec!(-1)).is_none());
     }
 
+    #[test]
+    fn money_is_from_minor_units() {
+        for units in [0, 1, -1, 999, -150, i64::MAX, i64::MIN, 1 << 32, -(1 << 40)] {
+            for currency in [Currency::USD, Currency::JPY, Currency::KWD] {
+                let m = money(units, currency);
+                assert_eq!(m, Money::from_minor_units(units, currency));
+                assert_eq!(
+                    m.amount().serialize(),
+                    Money::from_minor_units(units, currency).amount().serialize()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn small_buffers_spill_to_the_heap_and_back() {
+        let mut b: SmallBuf<i64, 2> = SmallBuf::new();
+        for i in 0..5 {
+            b.push(i);
+        }
+        assert_eq!(&*b, &[0, 1, 2, 3, 4]);
+        b[4] = 9;
+        b.truncate(3);
+        assert_eq!(&*b, &[0, 1, 2]);
+        b.truncate(1);
+        assert_eq!(&*b, &[0]);
+        b.push(7);
+        b.push(8);
+        assert_eq!(&*b, &[0, 7, 8]);
+        b.clear();
+        assert!(b.is_empty());
+        assert_eq!(&*SmallBuf::<u8, 2>::filled(3, 4), &[3, 3, 3, 3]);
+        assert_eq!(&*SmallBuf::<u8, 2>::filled(3, 1), &[3]);
+    }
+
     fn any_rounding() -> impl Strategy<Value = Rounding> {
         prop_oneof![
             Just(Rounding::HalfEven),
@@ -290,7 +418,7 @@ mod tests {
         #[test]
         fn allocation_matches_money_allocate(total in 0i64..10_000_000, weights in proptest::collection::vec(0i64..1_000_000, 1..30)) {
             prop_assume!(weights.iter().any(|w| *w > 0));
-            let mut out = Vec::new();
+            let mut out = vec![0; weights.len()];
             allocate(total, &weights, &mut out).unwrap();
             let ws: Vec<Decimal> = weights.iter().map(|&w| Decimal::from(w)).collect();
             prop_assert_eq!(out, crate::money::allocate_minor(total, &ws).unwrap());

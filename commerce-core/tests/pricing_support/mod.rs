@@ -395,7 +395,7 @@ pub fn check(name: &str, scenario: Scenario, expected: Expect) {
     }
     if let Some(taxes) = &expected.taxes {
         let got: Vec<(&str, Money, Money)> =
-            priced.taxes.iter().map(|t| (t.rate_id.as_str(), t.taxable_base, t.amount)).collect();
+            priced.taxes.iter().map(|t| (&*t.rate_id, t.taxable_base, t.amount)).collect();
         let want: Vec<(&str, Money, Money)> = taxes.iter().map(|(id, b, a)| (*id, m(b), m(a))).collect();
         assert_eq!(got, want, "tax breakdown of {}", show());
     }
