@@ -234,3 +234,38 @@ async fn checkout_cart_is_idempotent_even_when_racing_and_holds_no_stock_on_fail
     assert!(matches!(h.engine.checkout_cart(empty.id(), request(), "ann:k3").await, Err(Error::EmptyCart)));
     assert!(matches!(h.engine.checkout_cart(cart.id(), request(), "").await, Err(Error::Invalid(_))));
 }
+
+#[tokio::test]
+async fn two_variants_of_one_product_price_and_sell_together() {
+    use commerce::catalog::{Product, Variant};
+    let h = harness();
+    h.seed("SEED-1", dec!(1), 1).await; // the harness's shipping method
+    let variant = |sku: &str, price| Variant {
+        sku: sku.parse().unwrap(),
+        name: sku.into(),
+        options: Default::default(),
+        prices: vec![commerce::Money::new(price, commerce::Currency::USD)],
+        weight_grams: 100,
+        tax_class: commerce::TaxClass::parse("standard").unwrap(),
+        active: true,
+    };
+    let product = Product {
+        id: commerce::ProductId::from_uuid(h.uuid()),
+        name: "Tee".into(),
+        description: String::new(),
+        category: None,
+        images: vec![],
+        attributes: Default::default(),
+        variants: vec![variant("TEE-M", dec!(10)), variant("TEE-L", dec!(12))],
+        active: true,
+    };
+    h.store.put_product(&product).await.unwrap();
+    for sku in ["TEE-M", "TEE-L"] {
+        h.store.set_stock(&sku.parse().unwrap(), 5, false, None).await.unwrap();
+    }
+    let (m, l) = ("TEE-M".parse().unwrap(), "TEE-L".parse().unwrap());
+    let order = h.buy(&[(&m, 1), (&l, 2)]).await.unwrap();
+    assert_eq!(order.priced.subtotal, commerce::Money::new(dec!(34), commerce::Currency::USD));
+    assert_eq!(order.lines.len(), 2);
+    assert_eq!((h.available(&m).await, h.available(&l).await), (4, 3));
+}

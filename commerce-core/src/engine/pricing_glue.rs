@@ -61,8 +61,12 @@ impl<S: Store + ?Sized> Commerce<S> {
     /// Prices a cart value against the stored catalog and rules.
     pub async fn price(&self, cart: &Cart, options: &PriceOptions) -> Result<PricedCart> {
         let rules = self.store.pricing_rules().await?;
-        let mut products = Vec::with_capacity(cart.lines().len());
+        let mut products: Vec<crate::catalog::Product> = Vec::with_capacity(cart.lines().len());
         for line in cart.lines() {
+            // Several variants of one product: load and list the product once.
+            if products.iter().any(|p| p.variant(&line.sku).is_some()) {
+                continue;
+            }
             let p = self
                 .store
                 .product_by_sku(&line.sku)
