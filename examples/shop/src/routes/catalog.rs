@@ -64,16 +64,15 @@ pub async fn products(
     Ok(Json(PageDto { items: product_dtos(&state, found.items).await?, page, page_size, total: found.total }))
 }
 
-/// Who is browsing: the signed-in customer, or the guest's cart token.
+/// Who is browsing: the signed-in customer, or the guest by their cart token (a cart id).
 pub fn subject(user: MaybeUser, headers: &HeaderMap) -> Option<Subject> {
     match user.0 {
         Some(u) => Some(Subject::Customer(u.customer_id)),
         None => headers
             .get(CART_TOKEN)
             .and_then(|v| v.to_str().ok())
-            .map(|t| t.trim())
-            .filter(|t| !t.is_empty() && t.len() <= 64)
-            .map(|t| Subject::Guest(t.to_owned())),
+            .and_then(|t| t.trim().parse::<commerce::CartId>().ok())
+            .map(|id| Subject::Guest(id.to_string())),
     }
 }
 
