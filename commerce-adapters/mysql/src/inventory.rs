@@ -1,10 +1,15 @@
 //! Stock levels and reservations.
 //!
-//! `reserve` is, in the common case, three statements and a commit: `BEGIN`, the reservation row
-//! (its insert fails on a unique index if the checkout already holds an active reservation: then
-//! that one is locked, released and its units credited in the same transaction), one conditional
-//! stock `UPDATE` for all SKUs, `COMMIT`. The stock rows, the contended ones, are locked last and
-//! held only until the commit.
+//! `reserve` is, in the common case, **one round trip**: `CALL commerce_reserve(...)` (the
+//! procedure of migration 0003) takes each SKU's units with one conditional stock `UPDATE` per
+//! SKU in canonical order, inserts the reservation row and commits, all on the server: the
+//! contended stock rows are never held while the client is waited for, and a sold-out attempt
+//! writes nothing. If the checkout already holds an active reservation (a re-lock), the
+//! procedure rolls back and the general path runs instead: insert (on a unique-index conflict,
+//! lock, release and credit the checkout's active reservation in the same transaction), one
+//! conditional stock `UPDATE` for all SKUs, `COMMIT`.
+
+use std::ops::ControlFlow;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,8 +23,8 @@ use crate::MySqlStore;
 use crate::codec::{from_json, parse_enum, parse_id, parse_ts, placeholders, to_json, ts};
 use crate::error::{Fail, TxResult, db, is_unique, unique_or};
 use crate::outbox::{EncodedEvent, insert_events};
-use crate::stock;
-use crate::tx::Batch;
+use crate::stock::{self, StockChange};
+use crate::tx::{Batch, Retry, WriteTx, store_result};
 
 #[derive(FromRow)]
 struct StockRow {
@@ -137,7 +142,7 @@ fn is_active_checkout_taken(e: &sqlx::Error) -> bool {
 async fn insert_reservation(
     conn: &mut MySqlConnection,
     r: &Reservation,
-    encoded: &(String, String, String, String),
+    encoded: &EncodedReservation,
 ) -> TxResult<bool> {
     let (id, checkout_id, expires_at, lines) = encoded;
     let inserted = sqlx::query(
@@ -155,6 +160,78 @@ async fn insert_reservation(
         Ok(_) => Ok(true),
         Err(e) if is_active_checkout_taken(&e) => Ok(false),
         Err(e) => Err(unique_or(e, "reservation", r.id)),
+    }
+}
+
+/// A reservation's columns as bound: id, checkout id, expiry, lines (JSON).
+type EncodedReservation = (String, String, String, String);
+
+/// The answer row of `commerce_reserve` when it did not commit: (outcome, position, available).
+type ReserveAnswer = (String, i64, Option<i64>);
+
+impl MySqlStore {
+    /// `reserve` in one round trip: `CALL commerce_reserve` (migration 0003) takes the units SKU
+    /// by SKU in canonical order (`changes`, a first lock), inserts the reservation and commits
+    /// on the server. `Ok(false)`: the checkout already holds an active reservation (or the id
+    /// exists); nothing was written and the general path must run. Deadlocks and lock wait
+    /// timeouts (the procedure rolls back and raises them unchanged) run the call again.
+    async fn reserve_in_one_call(
+        &self,
+        encoded: &EncodedReservation,
+        changes: &[StockChange],
+    ) -> StoreResult<bool> {
+        let units: Vec<(&str, i64)> = changes.iter().map(|c| (c.sku.as_str(), c.reserved)).collect();
+        let units = to_json(&units)?;
+        let mut retry = Retry::new(self.max_retries, &self.retries);
+        loop {
+            let attempt = match self.writer.acquire().await {
+                Ok(conn) => {
+                    let mut tx = WriteTx::new(conn);
+                    let answer: Result<Vec<ReserveAnswer>, _> =
+                        sqlx::query_as("CALL commerce_reserve(?, ?, ?, ?, ?)")
+                            .bind(&encoded.0)
+                            .bind(&encoded.1)
+                            .bind(&encoded.2)
+                            .bind(&encoded.3)
+                            .bind(&units)
+                            .fetch_all(&mut *tx)
+                            .await;
+                    match answer {
+                        // The procedure committed or rolled back: no transaction is open.
+                        Ok(answer) => {
+                            tx.ended();
+                            one_call_outcome(answer.into_iter().next(), changes)
+                        }
+                        Err(e) => tx.finish(Err(e.into())).await,
+                    }
+                }
+                Err(e) => Err(Fail::from(e)),
+            };
+            match retry.next(attempt).await {
+                ControlFlow::Break(r) => return store_result(r),
+                ControlFlow::Continue(()) => {}
+            }
+        }
+    }
+}
+
+/// Reads `commerce_reserve`'s answer: no row is a commit (`true`); `taken` is a duplicate key or
+/// a shortage while the checkout holds an active reservation (`false`: run the general path,
+/// which credits it); `short` and `unknown` name the first SKU that failed.
+fn one_call_outcome(answer: Option<ReserveAnswer>, changes: &[StockChange]) -> TxResult<bool> {
+    let Some((outcome, position, available)) = answer else { return Ok(true) };
+    let change = usize::try_from(position).ok().and_then(|i| changes.get(i));
+    match (outcome.as_str(), change) {
+        ("taken", _) => Ok(false),
+        ("short", Some(c)) => Err(Fail::Store(StoreError::OutOfStock {
+            sku: c.sku.clone(),
+            requested: c.reserved,
+            available: available.unwrap_or(0),
+        })),
+        ("unknown", Some(c)) => Err(Fail::Store(StoreError::UnknownSku(c.sku.clone()))),
+        _ => Err(Fail::Store(StoreError::Backend(format!(
+            "mysql: unexpected answer from commerce_reserve: {outcome} at {position}"
+        )))),
     }
 }
 
@@ -219,6 +296,10 @@ impl InventoryStore for MySqlStore {
             ts(reservation.expires_at)?,
             to_json(&reservation.lines)?,
         );
+        if self.reserve_in_one_call(&encoded, &stock::relock(&[], &reservation.lines)).await? {
+            return Ok(());
+        }
+        // A re-lock (the checkout holds an active reservation): the general path.
         write!(self, |tx, batch| {
             // Usually the checkout holds no active reservation and this insert is all it takes.
             let mut old = Vec::new();

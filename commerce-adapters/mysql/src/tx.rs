@@ -114,6 +114,14 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// The transaction was ended on the server by what ran in it (a procedure that commits or
+    /// rolls back itself): the connection goes back to the pool without a `COMMIT` round trip.
+    pub(crate) fn ended(mut self) {
+        self.open = false;
+    }
+}
+
 impl std::ops::Deref for WriteTx {
     type Target = MySqlConnection;
     fn deref(&self) -> &MySqlConnection {
