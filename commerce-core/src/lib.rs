@@ -42,7 +42,7 @@ mod testing;
 pub use cart::{Cart, CartError, CartLine, CartPolicy, Quantity};
 pub use engine::{Commerce, EngineConfig, Error, Result};
 pub use ids::{
-    AccountId, CartId, CategoryId, CheckoutId, CouponCode, CustomerGroupId, CustomerId, EventId, OrderId, PaymentId,
-    ProductId, RefundId, Region, ReservationId, ShippingMethodId, Sku, TaxClass,
+    AccountId, CartId, CategoryId, CheckoutId, CouponCode, CustomerGroupId, CustomerId, EventId, OrderId,
+    PaymentId, ProductId, RefundId, Region, ReservationId, ShippingMethodId, Sku, TaxClass,
 };
 pub use money::{Currency, Money, MoneyError, Rounding};

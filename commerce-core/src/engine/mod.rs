@@ -13,8 +13,8 @@ mod account_ops;
 mod cart_ops;
 mod checkout_ops;
 mod discovery_ops;
-mod express_ops;
 mod error;
+mod express_ops;
 mod order_ops;
 mod payment_ops;
 mod pricing_glue;
@@ -26,8 +26,8 @@ use chrono::{DateTime, Duration, Utc};
 
 pub use account_ops::{NewAccount, ProfileUpdate};
 pub use checkout_ops::UNASSIGNED_PROVIDER;
-pub use express_ops::CheckoutRequest;
 pub use error::{Error, Result};
+pub use express_ops::CheckoutRequest;
 pub use payment_ops::StartPaymentOptions;
 pub use pricing_glue::PriceOptions;
 
