@@ -21,6 +21,8 @@ pub(crate) mod code {
     pub const NO_SUCH_TABLE: u16 = 1146;
     /// `ER_DUP_ENTRY`.
     pub const DUP_ENTRY: u16 = 1062;
+    /// `ER_SP_DOES_NOT_EXIST`: a stored procedure is missing.
+    pub const SP_DOES_NOT_EXIST: u16 = 1305;
     /// `ER_DATA_TOO_LONG`.
     pub const DATA_TOO_LONG: u16 = 1406;
     /// `ER_WARN_DATA_OUT_OF_RANGE`.

@@ -10,6 +10,7 @@
 //! conditional stock `UPDATE` for all SKUs, `COMMIT`.
 
 use std::ops::ControlFlow;
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,7 +22,7 @@ use sqlx::{AssertSqlSafe, FromRow, MySqlConnection};
 
 use crate::MySqlStore;
 use crate::codec::{from_json, parse_enum, parse_id, parse_ts, placeholders, to_json, ts};
-use crate::error::{Fail, TxResult, db, is_unique, unique_or};
+use crate::error::{Fail, TxResult, code, db, is_unique, number, unique_or};
 use crate::outbox::{EncodedEvent, insert_events};
 use crate::stock::{self, StockChange};
 use crate::tx::{Batch, Retry, WriteTx, store_result};
@@ -202,6 +203,15 @@ impl MySqlStore {
                             tx.ended();
                             one_call_outcome(answer.into_iter().next(), changes)
                         }
+                        Err(e) if number(&e) == Some(code::SP_DOES_NOT_EXIST) => {
+                            // Nothing ran. From now on this store takes the general path.
+                            tracing::warn!(
+                                "mysql: procedure commerce_reserve is missing (restored without \
+                                 routines?); reservations take the three-statement path"
+                            );
+                            self.one_call_reserve.store(false, Ordering::Relaxed);
+                            tx.finish(Ok(false)).await
+                        }
                         Err(e) => tx.finish(Err(e.into())).await,
                     }
                 }
@@ -296,10 +306,12 @@ impl InventoryStore for MySqlStore {
             ts(reservation.expires_at)?,
             to_json(&reservation.lines)?,
         );
-        if self.reserve_in_one_call(&encoded, &stock::relock(&[], &reservation.lines)).await? {
+        if self.one_call_reserve.load(Ordering::Relaxed)
+            && self.reserve_in_one_call(&encoded, &stock::relock(&[], &reservation.lines)).await?
+        {
             return Ok(());
         }
-        // A re-lock (the checkout holds an active reservation): the general path.
+        // A re-lock (the checkout holds an active reservation), or no procedure: the general path.
         write!(self, |tx, batch| {
             // Usually the checkout holds no active reservation and this insert is all it takes.
             let mut old = Vec::new();

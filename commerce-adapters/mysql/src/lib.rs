@@ -55,6 +55,10 @@ pub struct MySqlStore {
     location: String,
     max_retries: u32,
     retries: AtomicU64,
+    /// Whether `commerce_reserve` (migration 0003) can be called; cleared when the server says
+    /// it does not exist (a database restored from a dump without routines), after which
+    /// reservations take the general path.
+    one_call_reserve: std::sync::atomic::AtomicBool,
     // Dropped after the pool: a scratch database is dropped when its last store goes.
     _keep_alive: Option<Arc<dyn Any + Send + Sync>>,
 }
@@ -133,6 +137,7 @@ impl MySqlStore {
             location,
             max_retries,
             retries: AtomicU64::new(0),
+            one_call_reserve: std::sync::atomic::AtomicBool::new(true),
             _keep_alive: keep_alive,
         }
     }
