@@ -192,7 +192,8 @@ async fn search_ranks_and_activity_is_recorded_per_subject() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn checkout_cart_is_idempotent_even_when_racing_and_holds_no_stock_on_failure() {
     let h = Arc::new(harness());
-    let sku = h.seed("TEE-1", dec!(10), 5).await;
+    // Ample stock: racers on one key each hold a reservation while they run (see `checkout_cart`).
+    let sku = h.seed("TEE-1", dec!(10), 100).await;
     let a = h.engine.register(new_account("ann", "ann@example.com")).await.unwrap();
     let cart = h.engine.cart_for_customer(a.customer_id, commerce::Currency::USD).await.unwrap();
     assert_eq!(
@@ -221,10 +222,11 @@ async fn checkout_cart_is_idempotent_even_when_racing_and_holds_no_stock_on_fail
     assert_eq!(ids.len(), 1, "every racer got the same order");
     let x = h.engine.order(ids[0]).await.unwrap();
     assert_eq!(h.engine.checkout_cart(cart.id(), request(), "ann:k1").await.unwrap().id, x.id, "a replay");
-    assert_eq!(h.available(&sku).await, 3, "two units sold once, nothing left reserved by the loser");
+    assert_eq!(h.available(&sku).await, 98, "two units sold once, nothing left reserved by the losers");
     assert_eq!(x.total(), commerce::Money::new(dec!(25), commerce::Currency::USD), "2 x 10 + 5 shipping");
 
     // Out of stock: an error, and the attempt reserves nothing.
+    h.store.set_stock(&sku, 3, false, None).await.unwrap();
     let cart = h.engine.cart_for_customer(a.customer_id, commerce::Currency::USD).await.unwrap();
     h.engine.add_to_cart(cart.id(), &sku, commerce::Quantity::new(4).unwrap()).await.unwrap();
     let err = h.engine.checkout_cart(cart.id(), request(), "ann:k2").await.unwrap_err();

@@ -52,6 +52,11 @@ impl<S: Store + ?Sized> Commerce<S> {
     /// Hosts should namespace keys per customer (`"<customer id>:<key>"`) so one customer's key
     /// can never answer with another's order. When a step fails, the checkout is cancelled and
     /// its reservation released, so a failed attempt holds no stock.
+    ///
+    /// Calls racing with one key each hold a reservation until one places the order and the
+    /// others answer with it. When stock is too short for all of them at once, a duplicate can
+    /// fail with [`Error::OutOfStock`] while the first succeeds; retrying with the same key then
+    /// returns the order.
     pub async fn checkout_cart(
         &self,
         cart_id: CartId,
@@ -68,7 +73,13 @@ impl<S: Store + ?Sized> Commerce<S> {
             Some(m) => m,
             None => self.default_shipping_method(&request.shipping_address).await?,
         };
-        let checkout = self.start_checkout(cart_id).await?;
+        // A call racing another with the same key can find the cart already gone (the other
+        // placed the order and deleted it) or lose at `place_order`: whenever a step fails, an
+        // order under the key is the answer.
+        let checkout = match self.start_checkout(cart_id).await {
+            Ok(c) => c,
+            Err(e) => return self.order_under_key_or(idempotency_key, e).await,
+        };
         let placed = async {
             self.set_checkout_addresses(
                 checkout.id,
@@ -87,13 +98,16 @@ impl<S: Store + ?Sized> Commerce<S> {
             Err(e) => {
                 // Best effort: the reservation would lapse on its own at expiry anyway.
                 let _ = self.cancel_checkout(checkout.id).await;
-                if matches!(e, Error::IdempotencyConflict { .. })
-                    && let Some((_, order)) = self.store.order_by_idempotency_key(idempotency_key).await?
-                {
-                    return Ok(order);
-                }
-                Err(e)
+                self.order_under_key_or(idempotency_key, e).await
             }
+        }
+    }
+
+    /// The order placed under `key`, if there is one; otherwise `error`.
+    async fn order_under_key_or(&self, key: &str, error: Error) -> Result<Order> {
+        match self.store.order_by_idempotency_key(key).await? {
+            Some((_, order)) => Ok(order),
+            None => Err(error),
         }
     }
 }
