@@ -60,6 +60,16 @@ impl<S: Store + ?Sized> Commerce<S> {
 
     /// Prices a cart value against the stored catalog and rules.
     pub async fn price(&self, cart: &Cart, options: &PriceOptions) -> Result<PricedCart> {
+        Ok(self.price_with_products(cart, options).await?.0)
+    }
+
+    /// [`Commerce::price`], also returning the products of the cart's SKUs (each once), which
+    /// pricing had to load anyway: hosts showing names and images need no second read.
+    pub async fn price_with_products(
+        &self,
+        cart: &Cart,
+        options: &PriceOptions,
+    ) -> Result<(PricedCart, Vec<crate::catalog::Product>)> {
         let rules = self.store.pricing_rules().await?;
         let mut products: Vec<crate::catalog::Product> = Vec::with_capacity(cart.lines().len());
         for line in cart.lines() {
@@ -119,7 +129,7 @@ impl<S: Store + ?Sized> Commerce<S> {
         {
             return Err(Error::ShippingUnavailable(m.clone()));
         }
-        Ok(priced)
+        Ok((priced, products))
     }
 
     /// The coupon redemptions `place_order` must record, with their limits.

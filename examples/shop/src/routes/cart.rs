@@ -90,12 +90,10 @@ pub async fn priced(state: &AppState, cart: &Cart, q: &PriceQuery) -> ApiResult<
         }
     };
     let options = PriceOptions { region: Some(region), shipping_method, customer: None };
-    let priced = state.engine.price(cart, &options).await?;
+    let (priced, catalog) = state.engine.price_with_products(cart, &options).await?;
     let mut products = HashMap::new();
     for line in cart.lines() {
-        if let Some(p) =
-            state.engine.store().product_by_sku(&line.sku).await.map_err(commerce::Error::from)?
-        {
+        if let Some(p) = catalog.iter().find(|p| p.variant(&line.sku).is_some()) {
             let name = match p.variant(&line.sku).map(|v| v.name.as_str()) {
                 Some(v) if !v.is_empty() => format!("{} ({v})", p.name),
                 _ => p.name.clone(),

@@ -27,13 +27,13 @@ fn limit(q: &LimitQuery) -> u32 {
 async fn counted(state: &AppState, counts: Vec<ProductCount>) -> ApiResult<Vec<CountedProductDto>> {
     let ids: Vec<ProductId> = counts.iter().map(|c| c.product_id).collect();
     let products = products_by_id(state, &ids).await?;
-    let mut out = Vec::new();
-    let dtos = product_dtos(state, products.clone()).await?;
-    for (p, dto) in products.iter().zip(dtos) {
-        let count = counts.iter().find(|c| c.product_id == p.id).map_or(0, |c| c.count);
-        out.push(CountedProductDto { product: dto, count });
-    }
-    Ok(out)
+    // Counts in the products' order (inactive or deleted ones were skipped).
+    let found: Vec<u64> = products
+        .iter()
+        .map(|p| counts.iter().find(|c| c.product_id == p.id).map_or(0, |c| c.count))
+        .collect();
+    let dtos = product_dtos(state, products).await?;
+    Ok(dtos.into_iter().zip(found).map(|(product, count)| CountedProductDto { product, count }).collect())
 }
 
 /// `GET /api/recommendations?product_id=`: "customers also bought".
