@@ -390,3 +390,53 @@ proptest! {
         }
     }
 }
+
+/// FNV-1a: a short, stable fingerprint of one priced cart's JSON.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A fixed corpus of generated shops and carts (valid and wild, a fixed seed), each priced and
+/// fingerprinted: the JSON of the result, or the error. `pricing_json/golden.txt` holds the
+/// fingerprints the engine gave when they were recorded, so any change in what pricing answers
+/// (an optimization that shifts a cent, an explanation that reads differently) fails here,
+/// naming the case. Record anew, only for an intended change, with
+/// `PRICING_GOLDEN_WRITE=1 cargo test -p commerce-core --test pricing_props golden`.
+#[test]
+fn golden_corpus_prices_as_recorded() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    const CASES: usize = 1500;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pricing_json/golden.txt");
+    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let mut got = Vec::with_capacity(CASES);
+    for case in 0..CASES {
+        let wild = case % 4 == 3;
+        let (shop, req) = (shop(wild), request(wild)).new_tree(&mut runner).unwrap().current();
+        let cart = build_cart(&req.lines, &req.coupons);
+        let text = match price(&shop, &cart, &req.ctx, shop.options) {
+            Ok(priced) => serde_json::to_string(&priced).unwrap(),
+            Err(e) => format!("error: {e}"),
+        };
+        if let Some(dir) = std::env::var_os("PRICING_GOLDEN_DUMP") {
+            std::fs::write(std::path::Path::new(&dir).join(format!("{case}.txt")), &text).unwrap();
+        }
+        got.push(format!("{case} {:016x}", fingerprint(text.as_bytes())));
+    }
+    if std::env::var_os("PRICING_GOLDEN_WRITE").is_some() {
+        std::fs::write(path, got.join("\n") + "\n").unwrap();
+        return;
+    }
+    let recorded = std::fs::read_to_string(path).unwrap();
+    let recorded: Vec<&str> = recorded.lines().collect();
+    assert_eq!(recorded.len(), CASES, "{path} holds another number of cases");
+    let differ: Vec<&String> = got.iter().zip(&recorded).filter(|(g, r)| g != *r).map(|(g, _)| g).collect();
+    assert!(
+        differ.is_empty(),
+        "{} of {CASES} cases price differently from the recording, first: {:?}",
+        differ.len(),
+        differ.iter().take(5).collect::<Vec<_>>()
+    );
+}
