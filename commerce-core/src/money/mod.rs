@@ -253,6 +253,12 @@ impl Money {
     /// The amount in integer minor units (cents for USD, yen for JPY, fils for KWD), exactly:
     /// an amount with finer precision than the currency is an error, not rounded.
     pub fn to_minor_units(&self) -> MoneyResult<i64> {
+        // Usual case: stored at exactly the currency's scale, so the mantissa is the answer.
+        if self.amount.scale() == self.currency.minor_units()
+            && let Ok(units) = i64::try_from(self.amount.mantissa())
+        {
+            return Ok(units);
+        }
         if !self.is_exact() {
             return Err(MoneyError::TooPrecise {
                 amount: self.amount,

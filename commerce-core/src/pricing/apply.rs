@@ -20,9 +20,13 @@ use crate::money::{Currency, Rounding};
 #[derive(Debug)]
 pub(crate) struct Line<'x> {
     pub cart_index: usize,
+    /// The SKU's rank in the catalog's SKU order.
+    pub rank: u32,
     pub sku: &'x Sku,
     pub quantity: Quantity,
     pub info: &'x ItemInfo,
+    /// The tax class's id in the tax index (`None`: no rule names it).
+    pub tax_class: Option<u32>,
     pub price: ChosenPrice<'x>,
     pub subtotal: Units,
     /// `subtotal` minus every discount so far; never negative.
@@ -244,7 +248,7 @@ pub(crate) fn outcome(
             for a in amounts.iter() {
                 weights.push(a.1);
             }
-            let mut shares: PerLine<Units> = PerLine::filled(0, weights.len());
+            let mut shares: PerLine<Units> = SmallBuf::filled(0, weights.len());
             allocate(cap, &weights, &mut shares)?;
             // Zero shares are dropped.
             let mut kept = 0;
@@ -262,7 +266,7 @@ pub(crate) fn outcome(
         for l in lines {
             weights.push(l.net);
         }
-        let mut shares: PerLine<Units> = PerLine::filled(0, lines.len());
+        let mut shares: PerLine<Units> = SmallBuf::filled(0, lines.len());
         if out.total != 0 {
             allocate(out.total, &weights, &mut shares)?;
         }

@@ -34,56 +34,12 @@ pub fn price_cart(
 ) -> Result<PricedCart, PricingError> {
     let currency = cart.currency();
 
-    // Lines, in SKU order so that nothing depends on the order items were added.
-    let mut lines = Vec::with_capacity(cart.lines().len());
-    for (cart_index, cl) in cart.lines().iter().enumerate() {
-        let entry =
-            input.skus.get(&cl.sku).ok_or_else(|| PricingError::UnknownSku { sku: cl.sku.clone() })?;
-        let qty = cl.quantity.get();
-        let price = price_book::choose(&entry.prices, currency, qty, ctx.now, ctx.customer_group.as_ref())
-            .ok_or_else(|| PricingError::NoPrice { sku: cl.sku.clone(), currency })?;
-        let subtotal = price.unit.checked_mul(i64::from(qty)).ok_or_else(|| overflow("line subtotal"))?;
-        lines.push(Line {
-            cart_index,
-            sku: &cl.sku,
-            quantity: cl.quantity,
-            info: entry.info,
-            price,
-            subtotal,
-            net: subtotal,
-            order_discount: 0,
-            adjustments: Vec::new(),
-        });
-    }
-    lines.sort_by(|a, b| a.sku.cmp(b.sku).then(a.quantity.cmp(&b.quantity)));
-    let subtotal = lines.iter().try_fold(0, |s, l| add(s, l.subtotal))?;
-
-    // The shipping method is checked before promotions: an unknown one is an error regardless.
-    let method = match &ctx.shipping_method {
-        Some(id) => {
-            let m =
-                input.shipping_method(id).ok_or_else(|| PricingError::UnknownShippingMethod(id.clone()))?;
-            let (m, name) = (m.0, m.1);
-            match m.currency() {
-                Some(c) if c != currency => {
-                    return Err(PricingError::CurrencyMismatch {
-                        what: format!("shipping method {}", m.id),
-                        expected: currency,
-                        found: c,
-                    });
-                }
-                _ => Some((m, name)),
-            }
-        }
-        None => None,
-    };
-
     let mut run = Run {
         input,
         ctx,
         currency,
-        method,
-        lines,
+        method: None,
+        lines: Vec::new(),
         order_adjustments: Vec::new(),
         shipping: None,
         shipping_quoted: false,
@@ -92,6 +48,54 @@ pub fn price_cart(
         applied_coupons: Vec::new(),
         amounts: PerLine::new(),
     };
+
+    // Each line's entry and price, in cart order (so the first bad line is the one reported).
+    let lines_of = cart.lines();
+    run.lines.reserve_exact(lines_of.len());
+    let mut subtotal: Units = 0;
+    for (cart_index, cl) in lines_of.iter().enumerate() {
+        let entry =
+            input.skus.get(&cl.sku).ok_or_else(|| PricingError::UnknownSku { sku: cl.sku.clone() })?;
+        let qty = cl.quantity.get();
+        let price = price_book::choose(&entry.prices, currency, qty, ctx.now, ctx.customer_group.as_ref())
+            .ok_or_else(|| PricingError::NoPrice { sku: cl.sku.clone(), currency })?;
+        let line_subtotal =
+            price.unit.checked_mul(i64::from(qty)).ok_or_else(|| overflow("line subtotal"))?;
+        subtotal = add(subtotal, line_subtotal)?;
+        run.lines.push(Line {
+            cart_index,
+            rank: entry.rank,
+            sku: &cl.sku,
+            quantity: cl.quantity,
+            info: entry.info,
+            tax_class: entry.tax_class,
+            price,
+            subtotal: line_subtotal,
+            net: line_subtotal,
+            order_discount: 0,
+            adjustments: Vec::new(),
+        });
+    }
+    // Then in SKU order, so that nothing depends on the order items were added. Each SKU's rank
+    // in the catalog gives that order with integer comparisons; the quantity and then the cart
+    // position break ties, should a cart hold a SKU twice.
+    run.lines.sort_unstable_by_key(|l| (l.rank, l.quantity, l.cart_index));
+
+    // The shipping method is checked before promotions: an unknown one is an error regardless.
+    if let Some(id) = &ctx.shipping_method {
+        let (m, name) =
+            input.shipping_method(id).ok_or_else(|| PricingError::UnknownShippingMethod(id.clone()))?;
+        if let Some(c) = m.currency()
+            && c != currency
+        {
+            return Err(PricingError::CurrencyMismatch {
+                what: format!("shipping method {}", m.id),
+                expected: currency,
+                found: c,
+            });
+        }
+        run.method = Some((m, name));
+    }
 
     // The cart's coupons, then the context's, duplicates ignored.
     let coupons = Coupons { cart: cart.coupons(), extra: &ctx.coupon_codes };
@@ -116,6 +120,9 @@ pub fn price_cart(
     run.finish(subtotal)
 }
 
+/// The lines being priced, in canonical order.
+type Lines<'x> = Vec<Line<'x>>;
+
 /// The shipping charge while promotions apply.
 struct Shipping<'i> {
     method: &'i ShippingMethod,
@@ -138,7 +145,7 @@ struct Run<'x, 'i> {
     currency: Currency,
     method: Option<(&'i ShippingMethod, &'x Arc<str>)>,
     /// Canonical (SKU) order; each line collects its item-level adjustments.
-    lines: Vec<Line<'x>>,
+    lines: Lines<'x>,
     order_adjustments: Vec<Adjustment>,
     shipping: Option<Shipping<'i>>,
     shipping_quoted: bool,
@@ -367,7 +374,7 @@ impl<'x, 'i> Run<'x, 'i> {
     }
 
     /// Tax, output lines in cart order, totals.
-    fn finish(mut self, subtotal: Units) -> Result<PricedCart, PricingError> {
+    fn finish(&mut self, subtotal: Units) -> Result<PricedCart, PricingError> {
         let c = self.currency;
         let options = self.input.options;
         let taxes = &self.input.taxes;
@@ -381,31 +388,38 @@ impl<'x, 'i> Run<'x, 'i> {
                 "no destination region given: tax is not computed".to_owned(),
             ));
         }
-        // A few distinct tax classes per cart: a linear cache beats hashing.
-        let mut classes: SmallBuf<(Option<&TaxClass>, Option<usize>), 4> = SmallBuf::new();
-        let mut rule_of = |class: &'x TaxClass, explanation: &mut Vec<ExplanationEntry>| {
+        // A few distinct tax classes per cart: a linear cache beats hashing. Classes no rule
+        // names have no id and are told apart by name, to explain each once.
+        let mut classes: SmallBuf<(Option<u32>, Option<&TaxClass>, Option<usize>), 4> = SmallBuf::new();
+        let mut rule_of = |id: Option<u32>, class: &'x TaxClass, explanation: &mut Vec<ExplanationEntry>| {
             let region = region?;
-            if let Some(&(_, r)) = classes.iter().find(|(c, _)| *c == Some(class)) {
+            let seen = classes
+                .iter()
+                .find(|&&(i, c, _)| if id.is_some() { i == id } else { i.is_none() && c == Some(class) });
+            if let Some(&(_, _, r)) = seen {
                 return r;
             }
-            let r = taxes.lookup(class, region);
+            let r = id.and_then(|id| taxes.lookup(id, region));
             if r.is_none() && !taxes.is_empty() {
                 explanation.push(ExplanationEntry::general(
                     Code::NoTaxRule,
                     format!("no tax rate for tax class {class} in {region}: not taxed"),
                 ));
             }
-            classes.push((Some(class), r));
+            classes.push((id, Some(class), r));
             r
         };
         for l in &self.lines {
-            members.push((rule_of(&l.info.tax_class, &mut self.explanation), l.net));
+            members.push((rule_of(l.tax_class, &l.info.tax_class, &mut self.explanation), l.net));
         }
         let shipping_due = match &self.shipping {
             Some(s) => {
                 let due = sub(s.amount, s.discount)?;
-                let rule =
-                    s.method.tax_class.as_ref().and_then(|class| rule_of(class, &mut self.explanation));
+                let rule = s
+                    .method
+                    .tax_class
+                    .as_ref()
+                    .and_then(|class| rule_of(taxes.class_id(class), class, &mut self.explanation));
                 members.push((rule, due));
                 due
             }
@@ -426,15 +440,25 @@ impl<'x, 'i> Run<'x, 'i> {
         for (k, l) in self.lines.iter().enumerate() {
             position[l.cart_index] = k;
         }
-        let mut out_lines = Vec::with_capacity(self.lines.len());
+        // Plain slices from here: the loops index them once per line.
+        let (members, member_tax, position) = (&*members, &*member_tax, &*position);
+        // The checked sums first, so that the output lines are built by an infallible map
+        // (`extend` writes each straight into the vector; a `push` loop copies each one more).
         let (mut discount_total, mut tax_total) = (0, 0);
-        for &k in position.iter() {
-            let l = &mut self.lines[k];
-            let tax = member_tax[k];
+        let mut totals: SmallBuf<(Units, Units), 16> = SmallBuf::filled((0, 0), self.lines.len());
+        for (k, l) in self.lines.iter().enumerate() {
             let discount = sub(l.subtotal, l.net)?;
             discount_total = add(discount_total, discount)?;
-            tax_total = add(tax_total, tax)?;
-            out_lines.push(PricedLine {
+            tax_total = add(tax_total, member_tax[k])?;
+            totals[k] = (discount, with_tax(l.net, member_tax[k])?);
+        }
+        let totals = &*totals;
+        let lines = &mut self.lines;
+        let mut out_lines = Vec::with_capacity(lines.len());
+        out_lines.extend(position.iter().map(|&k| {
+            let l = &mut lines[k];
+            let (discount, total) = totals[k];
+            PricedLine {
                 sku: l.sku.clone(),
                 quantity: l.quantity,
                 unit_price: money(l.price.unit, c),
@@ -447,11 +471,11 @@ impl<'x, 'i> Run<'x, 'i> {
                 order_discount: money(l.order_discount, c),
                 discount_total: money(discount, c),
                 tax_rate: members[k].0.map_or(rust_decimal::Decimal::ZERO, |r| taxes.rate(r)),
-                tax: money(tax, c),
-                total: money(with_tax(l.net, tax)?, c),
-            });
-        }
-        let shipping = match self.shipping {
+                tax: money(member_tax[k], c),
+                total: money(total, c),
+            }
+        }));
+        let shipping = match self.shipping.take() {
             Some(s) => {
                 let tax = member_tax.get(self.lines.len()).copied().unwrap_or(0);
                 tax_total = add(tax_total, tax)?;
@@ -473,7 +497,7 @@ impl<'x, 'i> Run<'x, 'i> {
             currency: c,
             tax_mode: options.tax_mode,
             lines: out_lines,
-            order_adjustments: self.order_adjustments,
+            order_adjustments: std::mem::take(&mut self.order_adjustments),
             shipping,
             taxes: tax_lines,
             subtotal: money(subtotal, c),
@@ -481,9 +505,9 @@ impl<'x, 'i> Run<'x, 'i> {
             tax_total: money(tax_total, c),
             shipping_total: money(shipping_due, c),
             grand_total: money(grand_total, c),
-            applied_coupons: self.applied_coupons,
-            applied_promotions: self.applied_promotions,
-            explanation: self.explanation,
+            applied_coupons: std::mem::take(&mut self.applied_coupons),
+            applied_promotions: std::mem::take(&mut self.applied_promotions),
+            explanation: std::mem::take(&mut self.explanation),
         })
     }
 }

@@ -89,11 +89,13 @@ impl ExplanationEntry {
 
     /// An entry about `promo` whose message is kept structured and rendered when it is read
     /// (the hot paths: nothing is formatted or allocated for it while pricing).
+    #[inline]
     pub(crate) fn about_what(code: ExplanationCode, promo: &Promotion, what: What) -> Self {
         let message = ExplanationMessage::new(Repr::About { subject: Subject::of(promo), what });
         Self::with_message(code, promo, message)
     }
 
+    #[inline]
     fn with_message(code: ExplanationCode, promo: &Promotion, message: ExplanationMessage) -> Self {
         ExplanationEntry {
             code,
@@ -118,6 +120,7 @@ pub struct ExplanationMessage {
 }
 
 impl ExplanationMessage {
+    #[inline]
     fn new(repr: Repr) -> Self {
         ExplanationMessage { repr, text: OnceLock::new() }
     }

@@ -18,6 +18,12 @@ use crate::ids::{ShippingMethodId, Sku};
 pub(crate) struct SkuEntry<'a> {
     pub info: &'a ItemInfo,
     pub prices: Vec<Candidate<'a>>,
+    /// The SKU's position among all catalog SKUs in `Sku` order: lines sort by it (an integer
+    /// comparison) into the canonical order.
+    pub rank: u32,
+    /// The index of the SKU's tax class among the classes the tax rules name; `None` when no
+    /// rule names it.
+    pub tax_class: Option<u32>,
 }
 
 /// Everything [`price_cart`](super::price_cart) prices against, validated and indexed once.
@@ -58,9 +64,14 @@ impl<'a> PricingInput<'a> {
     /// default options.
     pub fn new(catalog: &'a PricingCatalog, price_book: &'a PriceBook) -> Result<Self, PricingError> {
         let mut prices = price_book::index(price_book)?;
+        let mut sorted: Vec<(&Sku, &ItemInfo)> = catalog.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let too_many = || PricingError::invalid("pricing catalog", "more than 2^32 SKUs");
         let mut skus = HashMap::with_capacity_and_hasher(catalog.len(), FxBuild::default());
-        for (sku, info) in catalog.iter() {
-            skus.insert(sku, SkuEntry { info, prices: prices.remove(sku).unwrap_or_default() });
+        for (rank, (sku, info)) in sorted.into_iter().enumerate() {
+            let rank = u32::try_from(rank).map_err(|_| too_many())?;
+            let prices = prices.remove(sku).unwrap_or_default();
+            skus.insert(sku, SkuEntry { info, prices, rank, tax_class: None });
         }
         Ok(PricingInput {
             catalog,
@@ -91,6 +102,9 @@ impl<'a> PricingInput<'a> {
     /// Validates and sets the tax rules.
     pub fn with_tax_rules(mut self, rules: &'a [TaxRule]) -> Result<Self, PricingError> {
         self.taxes = TaxIndex::new(rules)?;
+        for entry in self.skus.values_mut() {
+            entry.tax_class = self.taxes.class_id(&entry.info.tax_class);
+        }
         Ok(self)
     }
 

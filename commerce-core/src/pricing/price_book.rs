@@ -313,6 +313,7 @@ pub(crate) fn index(book: &PriceBook) -> Result<HashMap<&Sku, Vec<Candidate<'_>>
 }
 
 /// The unit price of `quantity` units among `candidates` (see the module docs for the rule).
+#[inline]
 pub(crate) fn choose<'a>(
     candidates: &'a [Candidate<'_>],
     currency: Currency,
@@ -320,6 +321,17 @@ pub(crate) fn choose<'a>(
     now: DateTime<Utc>,
     group: Option<&CustomerGroupId>,
 ) -> Option<ChosenPrice<'a>> {
+    // Usual case: a base price only, no list, no tiers.
+    if let [only] = candidates
+        && only.list.is_none()
+        && only.tiers.is_empty()
+    {
+        return (only.currency == currency).then_some(ChosenPrice {
+            unit: only.unit,
+            list: None,
+            tier_min_quantity: None,
+        });
+    }
     let mut best: Option<(i64, ChosenPrice<'a>)> = None;
     for c in candidates {
         if c.currency != currency {

@@ -81,7 +81,10 @@ struct Entry<'a> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TaxIndex<'a> {
     rules: Vec<Entry<'a>>,
-    by_class: HashMap<&'a TaxClass, Vec<usize>, FxBuild>,
+    /// Per tax class (by class id): its rules, most specific region first.
+    classes: Vec<Vec<usize>>,
+    /// Class ids.
+    by_class: HashMap<&'a TaxClass, u32, FxBuild>,
 }
 
 impl<'a> TaxIndex<'a> {
@@ -107,7 +110,13 @@ impl<'a> TaxIndex<'a> {
             else {
                 return Err(PricingError::invalid(what(), "the rate has too many digits"));
             };
-            index.by_class.entry(&rule.tax_class).or_default().push(index.rules.len());
+            let next = u32::try_from(index.classes.len())
+                .map_err(|_| PricingError::invalid(what(), "more than 2^32 tax classes"))?;
+            let class = *index.by_class.entry(&rule.tax_class).or_insert(next);
+            if class == next {
+                index.classes.push(Vec::new());
+            }
+            index.classes[class as usize].push(index.rules.len());
             index.rules.push(Entry {
                 rule,
                 id: rule.id.as_str().into(),
@@ -116,7 +125,7 @@ impl<'a> TaxIndex<'a> {
                 included,
             });
         }
-        for ids in index.by_class.values_mut() {
+        for ids in &mut index.classes {
             // Longest region code first: `US-CA` before `US` (nested regions only grow).
             ids.sort_by_key(|&i| std::cmp::Reverse(index.rules[i].rule.region.as_str().len()));
         }
@@ -127,9 +136,15 @@ impl<'a> TaxIndex<'a> {
         self.rules.is_empty()
     }
 
-    /// The most specific rule for `class` whose region contains `region`.
-    pub(crate) fn lookup(&self, class: &TaxClass, region: &Region) -> Option<usize> {
-        self.by_class.get(class)?.iter().copied().find(|&i| region.is_within(&self.rules[i].rule.region))
+    /// The id of `class` if a rule names it.
+    pub(crate) fn class_id(&self, class: &TaxClass) -> Option<u32> {
+        self.by_class.get(class).copied()
+    }
+
+    /// The most specific rule for the class `class_id` whose region contains `region`.
+    pub(crate) fn lookup(&self, class_id: u32, region: &Region) -> Option<usize> {
+        let rules = self.classes.get(class_id as usize)?;
+        rules.iter().copied().find(|&i| region.is_within(&self.rules[i].rule.region))
     }
 
     pub(crate) fn rate(&self, rule: usize) -> Decimal {
@@ -166,18 +181,15 @@ impl<'a> TaxIndex<'a> {
         let mut groups: SmallBuf<(usize, Units, Units), 8> = SmallBuf::new();
         for (i, &(rule, amount)) in members.iter().enumerate() {
             let Some(rule) = rule else { continue };
-            let g = match groups.iter().position(|g| g.0 == rule) {
-                Some(g) => g,
-                None => {
-                    groups.push((rule, 0, 0));
-                    groups.len() - 1
+            let tax =
+                if level == TaxRounding::PerLine { self.tax_on(rule, amount, mode, rounding)? } else { 0 };
+            taxes[i] = tax;
+            match groups.iter_mut().find(|g| g.0 == rule) {
+                Some(g) => {
+                    g.1 = add(g.1, amount)?;
+                    g.2 = add(g.2, tax)?;
                 }
-            };
-            groups[g].1 = add(groups[g].1, amount)?;
-            if level == TaxRounding::PerLine {
-                let tax = self.tax_on(rule, amount, mode, rounding)?;
-                taxes[i] = tax;
-                groups[g].2 = add(groups[g].2, tax)?;
+                None => groups.push((rule, amount, tax)),
             }
         }
         if level == TaxRounding::PerOrder {

@@ -53,10 +53,26 @@ fn div_round(n: i128, d: i128, mode: Rounding) -> i128 {
     round_quotient(q, r, d, n < 0, mode)
 }
 
+/// `n / d` rounded with `mode`, for `d > 0`, in 64-bit arithmetic.
+#[inline]
 fn div_round_64(n: i64, d: i64, mode: Rounding) -> i64 {
-    let (q, r) = (n / d, n % d);
-    // Cannot overflow: |q| <= |n| and the adjustment is at most one unit towards a bound.
-    i64::try_from(round_quotient(i128::from(q), i128::from(r), i128::from(d), n < 0, mode)).unwrap_or(q)
+    debug_assert!(d > 0);
+    // `d > 0`, so only `i64::MIN / -1` could overflow, and it cannot happen here.
+    let (q, r) = (n.wrapping_div(d), n.wrapping_rem(d));
+    if r == 0 {
+        return q;
+    }
+    // Cannot overflow: a non-zero remainder means `|q| < |n|`, so one unit more stays in range.
+    let away = if n < 0 { q - 1 } else { q + 1 };
+    // `|r| < d <= i64::MAX`, so twice it fits a `u64`.
+    let (twice, d) = (r.unsigned_abs() * 2, d.unsigned_abs());
+    let up = match mode {
+        Rounding::TowardZero => false,
+        Rounding::AwayFromZero => true,
+        Rounding::HalfUp => twice >= d,
+        Rounding::HalfEven => twice > d || (twice == d && q % 2 != 0),
+    };
+    if up { away } else { q }
 }
 
 /// Rounds the truncated quotient `q` (remainder `r`, same sign as the dividend) of a division
@@ -93,14 +109,21 @@ fn round_quotient(q: i128, r: i128, d: i128, negative: bool, mode: Rounding) -> 
 pub(crate) struct Ratio {
     num: i128,
     den: i128,
+    /// `(num, den)` when both fit 64 bits (every usual rate): the cheap path.
+    small: Option<(i64, i64)>,
 }
 
 impl Ratio {
-    pub(crate) const ZERO: Ratio = Ratio { num: 0, den: 1 };
+    pub(crate) const ZERO: Ratio = Ratio { num: 0, den: 1, small: Some((0, 1)) };
 
     fn new(num: i128, den: i128) -> Ratio {
         let g = gcd(num, den).max(1);
-        Ratio { num: num / g, den: den / g }
+        let (num, den) = (num / g, den / g);
+        let small = match (i64::try_from(num), i64::try_from(den)) {
+            (Ok(n), Ok(d)) if d > 0 => Some((n, d)),
+            _ => None,
+        };
+        Ratio { num, den, small }
     }
 
     /// `d` as a fraction `m / 10^s`, for `d >= 0`.
@@ -125,15 +148,13 @@ impl Ratio {
     }
 
     /// `amount x self`, rounded with `mode`.
+    #[inline]
     pub(crate) fn of(&self, amount: Units, mode: Rounding) -> Result<Units, PricingError> {
-        if self.num == 0 {
-            return Ok(0);
-        }
-        // The usual rates (`29/400`) fit 64 bits, and then `amount x num` cannot overflow 128
-        // bits: no checked 128-bit multiplication needed.
-        if let (Ok(num), true) = (i64::try_from(self.num), self.den > 0) {
-            let product = i128::from(amount) * i128::from(num);
-            return Units::try_from(div_round(product, self.den, mode)).map_err(|_| overflow("rate"));
+        // Usual case: the rate (`29/400`) and the product fit 64 bits.
+        if let Some((num, den)) = self.small
+            && let Some(product) = amount.checked_mul(num)
+        {
+            return Ok(div_round_64(product, den, mode));
         }
         self.of_part(amount, 1, 1, mode)
     }
@@ -182,8 +203,12 @@ pub(crate) fn allocate(total: Units, weights: &[Units], out: &mut [Units]) -> Re
         return Ok(());
     }
     let mut assigned: i128 = 0;
-    // (remainder, index) of parts that may take a leftover unit
-    let mut remainders: SmallBuf<(i128, usize), 16> = SmallBuf::new();
+    // Usual case: every remainder (below `sum`) fits 47 bits and every index 16, so a remainder
+    // and its index pack into one `u64` whose descending order is the rule's order (largest
+    // remainder first, then earlier index). Otherwise (remainder, index) pairs, stably sorted.
+    let packs = sum < 1 << 47 && weights.len() <= usize::from(u16::MAX);
+    let mut packed: SmallBuf<u64, 16> = SmallBuf::new();
+    let mut wide: Vec<(i128, usize)> = Vec::new();
     let sum64 = i64::try_from(sum).ok();
     for (i, (&w, part)) in weights.iter().zip(out.iter_mut()).enumerate() {
         // 64-bit arithmetic when it fits: much cheaper than 128-bit. Two 64-bit factors cannot
@@ -198,15 +223,25 @@ pub(crate) fn allocate(total: Units, weights: &[Units], out: &mut [Units]) -> Re
         *part = Units::try_from(q).map_err(|_| overflow("allocate"))?;
         assigned += q;
         if r > 0 {
-            remainders.push((r, i));
+            match (packs, u64::try_from(r), u16::try_from(i)) {
+                (true, Ok(r), Ok(i)) => packed.push(r << 16 | u64::from(u16::MAX - i)),
+                _ => wide.push((r, i)),
+            }
         }
     }
     let leftover = usize::try_from(i128::from(total) - assigned).map_err(|_| overflow("allocate"))?;
     if leftover > 0 {
-        // Largest remainder first; the stable sort keeps index order among equals.
-        remainders.sort_by_key(|r| std::cmp::Reverse(r.0));
-        for &(_, i) in remainders.iter().take(leftover) {
-            out[i] += 1;
+        if packs {
+            packed.sort_unstable_by(|a, b| b.cmp(a));
+            for &key in packed.iter().take(leftover) {
+                out[usize::from(u16::MAX - (key & 0xffff) as u16)] += 1;
+            }
+        } else {
+            // Largest remainder first; the stable sort keeps index order among equals.
+            wide.sort_by_key(|r| std::cmp::Reverse(r.0));
+            for &(_, i) in wide.iter().take(leftover) {
+                out[i] += 1;
+            }
         }
     }
     Ok(())
@@ -224,12 +259,13 @@ pub(crate) struct SmallBuf<T: Copy + Default, const N: usize> {
 }
 
 impl<T: Copy + Default, const N: usize> SmallBuf<T, N> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new() -> Self {
         SmallBuf { len: 0, inline: [T::default(); N], heap: Vec::new() }
     }
 
     /// `len` copies of `value`.
+    #[inline(always)]
     pub(crate) fn filled(value: T, len: usize) -> Self {
         let mut buf = Self::new();
         if len <= N {
@@ -304,13 +340,22 @@ impl Hasher for FxHasher {
             b.copy_from_slice(c);
             self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
+        // The last 1 to 7 bytes in one word, read with fixed-size loads (no copy loop): 4 to 7
+        // bytes as two overlapping 4-byte reads, 1 to 3 as the first, middle and last byte.
+        let tail = chunks.remainder();
+        let n = tail.len();
+        let word = match (tail.first_chunk::<4>(), tail.last_chunk::<4>()) {
+            (Some(lo), Some(hi)) => {
+                u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << 32
+            }
+            _ if n > 0 => u64::from(tail[0]) | u64::from(tail[n / 2]) << 8 | u64::from(tail[n - 1]) << 16,
+            _ => return,
+        };
+        self.0 = (self.0.rotate_left(5) ^ word ^ n as u64).wrapping_mul(K);
     }
 
     fn write_u8(&mut self, i: u8) {
-        self.write(&[i]);
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 
     fn write_usize(&mut self, i: usize) {
@@ -363,7 +408,8 @@ mod tests {
         // 59.97 x 10/110 = 5.4518 -> 5.45
         assert_eq!(Ratio::included(dec!(10)).unwrap().of(5997, Rounding::HalfEven).unwrap(), 545);
         // 7.25% reduces to 29/400
-        assert_eq!(Ratio::percent(dec!(7.250)).unwrap(), Ratio { num: 29, den: 400 });
+        assert_eq!(Ratio::percent(dec!(7.250)).unwrap(), Ratio::new(29, 400));
+        assert_eq!(Ratio::new(29, 400).small, Some((29, 400)));
         assert!(Ratio::percent(dec!(-1)).is_none());
     }
 
@@ -417,6 +463,16 @@ mod tests {
         /// The integer allocation is `Money::allocate`'s rule.
         #[test]
         fn allocation_matches_money_allocate(total in 0i64..10_000_000, weights in proptest::collection::vec(0i64..1_000_000, 1..30)) {
+            prop_assume!(weights.iter().any(|w| *w > 0));
+            let mut out = vec![0; weights.len()];
+            allocate(total, &weights, &mut out).unwrap();
+            let ws: Vec<Decimal> = weights.iter().map(|&w| Decimal::from(w)).collect();
+            prop_assert_eq!(out, crate::money::allocate_minor(total, &ws).unwrap());
+        }
+
+        /// The same with weights large enough that remainders do not pack into 47 bits.
+        #[test]
+        fn allocation_of_large_weights_matches_money_allocate(total in 0i64..1_000_000_000_000, weights in proptest::collection::vec(0i64..(1 << 52), 1..30)) {
             prop_assume!(weights.iter().any(|w| *w > 0));
             let mut out = vec![0; weights.len()];
             allocate(total, &weights, &mut out).unwrap();
