@@ -2,7 +2,8 @@
 //! discount, a coupon order discount with a minimum, capped free shipping), per-line tax in a
 //! subdivision that falls back to its country's rules, and weight-tiered taxed shipping.
 //!
-//! Run with `cargo bench --bench pricing`.
+//! Run with `cargo bench --bench pricing`. `reference/clone_cart_10_lines` is a yardstick for
+//! this machine's speed in the same run (see `docs/PERFORMANCE.md`).
 
 use std::hint::black_box;
 
@@ -146,6 +147,13 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // A yardstick measured in the same run: cloning and dropping the 10-line cart (an
+    // allocation, ten reference-count increments and decrements, some copying), the same kind of
+    // work pricing spends much of its time on. This VM's speed changes from hour to hour by more
+    // than the pricing target's margin; the ratio `price_cart/10_lines / reference` does not.
+    let ten = cart(10).expect("the benchmark cart is valid");
+    c.bench_function("reference/clone_cart_10_lines", |b| b.iter(|| black_box(&ten).clone()));
 }
 
 criterion_group!(benches, bench);

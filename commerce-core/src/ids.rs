@@ -134,11 +134,40 @@ impl CodeRule {
     }
 }
 
+/// Byte equality for short codes without a call to `memcmp`: codes are compared on every
+/// cart line, and most are a few bytes long. Up to 16 bytes as two overlapping words (or, below 8
+/// bytes, two overlapping half-words or single bytes); longer ones as slices.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    fn word<const W: usize>(s: &[u8], first: bool) -> [u8; W] {
+        let chunk = if first { s.first_chunk::<W>() } else { s.last_chunk::<W>() };
+        chunk.copied().unwrap_or([0; W])
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word::<4>(a, true) == word::<4>(b, true) && word::<4>(a, false) == word::<4>(b, false),
+        8..=16 => word::<8>(a, true) == word::<8>(b, true) && word::<8>(a, false) == word::<8>(b, false),
+        _ => a == b,
+    }
+}
+
 macro_rules! code_id {
     ($(#[$m:meta])* $name:ident, $rule:expr) => {
         $(#[$m])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(std::sync::Arc<str>);
+
+        impl PartialEq for $name {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                short_eq(self.0.as_bytes(), other.0.as_bytes())
+            }
+        }
 
         impl $name {
             const RULE: CodeRule = $rule;
@@ -253,6 +282,46 @@ impl Region {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_equality_is_byte_equality() {
+        let words = [
+            "",
+            "A",
+            "AB",
+            "ABC",
+            "ABD",
+            "ABCD",
+            "ABCE",
+            "XBCD",
+            "SKU-001",
+            "SKU-002",
+            "TKU-001",
+            "SKU-0001",
+            "SKU-00010",
+            "SKU-00011",
+            "SKU-000000000001",
+            "SKU-000000000002",
+            "TKU-000000000001",
+            "SKU-0000000000001",
+            "SKU-0000000000002",
+            "A-much-longer-code-for-the-slice-path",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(short_eq(a.as_bytes(), b.as_bytes()), a == b, "{a} vs {b}");
+            }
+        }
+        // Every position of every length matters.
+        for n in 1..=24 {
+            let base = vec![b'a'; n];
+            for i in 0..n {
+                let mut other = base.clone();
+                other[i] = b'b';
+                assert!(!short_eq(&base, &other), "length {n}, position {i}");
+            }
+        }
+    }
 
     #[test]
     fn sku_rules() {
