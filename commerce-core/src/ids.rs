@@ -159,13 +159,20 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
 macro_rules! code_id {
     ($(#[$m:meta])* $name:ident, $rule:expr) => {
         $(#[$m])*
-        #[derive(Clone, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Eq, PartialOrd, Ord)]
         pub struct $name(std::sync::Arc<str>);
 
         impl PartialEq for $name {
             #[inline]
             fn eq(&self, other: &Self) -> bool {
                 short_eq(self.0.as_bytes(), other.0.as_bytes())
+            }
+        }
+
+        // By the text, as equality compares it.
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state);
             }
         }
 
