@@ -401,7 +401,8 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 /// fingerprints the engine gave when they were recorded, so any change in what pricing answers
 /// (an optimization that shifts a cent, an explanation that reads differently) fails here,
 /// naming the case. Record anew, only for an intended change, with
-/// `PRICING_GOLDEN_WRITE=1 cargo test -p commerce-core --test pricing_props golden`.
+/// `PRICING_GOLDEN_WRITE=1 cargo test -p commerce-core --test pricing_props golden`; to see what
+/// differs, `PRICING_GOLDEN_DUMP=<dir>` writes each case's text there (run it on both versions).
 #[test]
 fn golden_corpus_prices_as_recorded() {
     use proptest::strategy::ValueTree;
