@@ -223,6 +223,8 @@ pub(crate) fn allocate(total: Units, weights: &[Units], out: &mut [Units]) -> Re
         *part = Units::try_from(q).map_err(|_| overflow("allocate"))?;
         assigned += q;
         if r > 0 {
+            // When `packs`, both conversions succeed (`r < sum < 2^47`, `i < 2^16`), so every
+            // remainder goes to the same list.
             match (packs, u64::try_from(r), u16::try_from(i)) {
                 (true, Ok(r), Ok(i)) => packed.push(r << 16 | u64::from(u16::MAX - i)),
                 _ => wide.push((r, i)),
