@@ -23,6 +23,16 @@ fn invalid_carts_are_errors() {
             PricingError::NoPrice { sku: sku("MUG"), currency: Currency::KHR },
         ),
         (
+            // Every line is looked up and priced before the subtotal is summed.
+            "an unknown SKU after lines whose subtotal overflows",
+            cart(&[("TEE", 1), ("MUG", 1), ("GHOST", 1)]).list(
+                PriceList::new("huge")
+                    .with_price(sku("TEE"), Money::from_minor_units(i64::MAX / 2 + 1, Currency::USD))
+                    .with_price(sku("MUG"), Money::from_minor_units(i64::MAX / 2 + 1, Currency::USD)),
+            ),
+            PricingError::UnknownSku { sku: sku("GHOST") },
+        ),
+        (
             "unknown shipping method",
             cart(&[("TEE", 1)]).ship("teleport"),
             PricingError::UnknownShippingMethod(method("teleport")),

@@ -52,7 +52,8 @@ pub fn price_cart(
     // Each line's entry and price, in cart order (so the first bad line is the one reported).
     let lines_of = cart.lines();
     run.lines.reserve_exact(lines_of.len());
-    let mut subtotal: Units = 0;
+    // An overflowing subtotal is reported only once every line is known and priced.
+    let mut subtotal = Some(0);
     for (cart_index, cl) in lines_of.iter().enumerate() {
         let entry =
             input.skus.get(&cl.sku).ok_or_else(|| PricingError::UnknownSku { sku: cl.sku.clone() })?;
@@ -61,7 +62,7 @@ pub fn price_cart(
             .ok_or_else(|| PricingError::NoPrice { sku: cl.sku.clone(), currency })?;
         let line_subtotal =
             price.unit.checked_mul(i64::from(qty)).ok_or_else(|| overflow("line subtotal"))?;
-        subtotal = add(subtotal, line_subtotal)?;
+        subtotal = subtotal.and_then(|s: Units| s.checked_add(line_subtotal));
         run.lines.push(Line {
             cart_index,
             rank: entry.rank,
@@ -76,6 +77,7 @@ pub fn price_cart(
             adjustments: Vec::new(),
         });
     }
+    let subtotal = subtotal.ok_or_else(|| overflow("add"))?;
     // Then in SKU order, so that nothing depends on the order items were added. Each SKU's rank
     // in the catalog gives that order with integer comparisons; the quantity and then the cart
     // position break ties, should a cart hold a SKU twice.
@@ -120,9 +122,6 @@ pub fn price_cart(
     run.finish(subtotal)
 }
 
-/// The lines being priced, in canonical order.
-type Lines<'x> = Vec<Line<'x>>;
-
 /// The shipping charge while promotions apply.
 struct Shipping<'i> {
     method: &'i ShippingMethod,
@@ -145,7 +144,7 @@ struct Run<'x, 'i> {
     currency: Currency,
     method: Option<(&'i ShippingMethod, &'x Arc<str>)>,
     /// Canonical (SKU) order; each line collects its item-level adjustments.
-    lines: Lines<'x>,
+    lines: Vec<Line<'x>>,
     order_adjustments: Vec<Adjustment>,
     shipping: Option<Shipping<'i>>,
     shipping_quoted: bool,
